@@ -2,7 +2,36 @@
 //!
 //! The reader streams: it owns one growing buffer and hands out [`Frame`]s that
 //! borrow from it, so memory does not depend on the file's length.
+//!
+//! ```no_run
+//! use sonde_capture::CaptureReader;
+//! let mut reader = CaptureReader::open(std::path::Path::new("trace.pcapng"))?;
+//! while let Some(frame) = reader.next_frame() {
+//!     let frame = frame?; // a truncated last record is an error after every complete frame
+//!     println!("{} {} {}", frame.number, frame.ts_ns, frame.data.len());
+//! }
+//! # Ok::<(), sonde_capture::CaptureError>(())
+//! ```
+//!
+//! Hand-written rather than built on a pcap crate: validation and error
+//! messages follow libpcap byte for byte (versions, reserved bits, block
+//! lengths), and the lending, zero-copy reader keeps one reused buffer.
 #![forbid(unsafe_code)]
+
+mod bytes;
+mod error;
+mod info;
+mod pcap;
+mod pcapng;
+mod reader;
+mod writer;
+
+pub use error::CaptureError;
+pub use info::{FileFormat, InterfaceInfo, SectionInfo};
+pub use pcap::MAX_PCAP_RECORD;
+pub use pcapng::MAX_BLOCK_LEN;
+pub use reader::{CaptureReader, MAX_INTERFACES};
+pub use writer::{InterfaceStats, PcapNgWriter, PcapWriter, SectionOptions, WriterInterface};
 
 /// Link-layer header types (LINKTYPE_* values from the tcpdump registry).
 pub mod linktype {
@@ -35,8 +64,12 @@ pub struct Frame<'a> {
     pub orig_len: u32,
     /// Link type of the interface it was captured on.
     pub link_type: u32,
-    /// Interface index (pcapng IDB number; 0 for pcap).
+    /// Interface index (pcapng IDB number; 0 for pcap): an index into
+    /// [`CaptureReader::interfaces`], counted over the whole file.
     pub interface_id: u32,
     /// The captured bytes (`data.len()` is the captured length).
     pub data: &'a [u8],
+    /// The packet's first pcapng `opt_comment` (valid UTF-8 prefix, trailing
+    /// NULs dropped); `None` for pcap.
+    pub comment: Option<&'a str>,
 }
