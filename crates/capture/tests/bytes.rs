@@ -215,14 +215,14 @@ impl Ng {
         o.extend(self.u16(code));
         o.extend(self.u16(v.len() as u16));
         o.extend(v);
-        while o.len() % 4 != 0 {
+        while o.len() & 3 != 0 {
             o.push(0);
         }
         o
     }
     fn block(&mut self, btype: u32, body: &[u8]) -> &mut Self {
         let mut body = body.to_vec();
-        while body.len() % 4 != 0 {
+        while body.len() & 3 != 0 {
             body.push(0);
         }
         let total = (body.len() + 12) as u32;
@@ -259,7 +259,7 @@ impl Ng {
         b.extend(self.u32(data.len() as u32));
         b.extend(self.u32(orig));
         b.extend(data);
-        while b.len() % 4 != 0 {
+        while b.len() & 3 != 0 {
             b.push(0);
         }
         b.extend(opts);
