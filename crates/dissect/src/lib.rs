@@ -1,1 +1,165 @@
-//! Dissection.
+//! Dissection: the field registry, the dissection tree, the protocol
+//! dissectors and the trackers that carry state from frame to frame.
+//!
+//! ```no_run
+//! let mut dissector = sonde_dissect::Dissector::new(Default::default());
+//! let mut d = sonde_dissect::Dissection::new();
+//! # let frame: sonde_capture::Frame = todo!();
+//! dissector.dissect(&frame, &mut d);
+//! println!("{}", d.info());
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod display;
+pub mod oui;
+pub mod ports;
+pub mod proto;
+pub mod registry;
+pub mod tree;
+
+pub use registry::{FieldDef, Kind};
+pub use tree::{Dissection, NodeId, Value};
+
+use proto::Ctx;
+
+/// State that spans frames: the TCP and UDP streams and the interfaces.
+#[derive(Default)]
+pub struct Trackers {
+    /// TCP streams.
+    pub tcp: proto::tcp::Tracker,
+    /// UDP conversations.
+    pub udp: proto::udp::Tracker,
+    /// Capture interface names, by interface id (for the Frame layer).
+    pub interface_names: Vec<Option<String>>,
+}
+
+/// Dissection preferences.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Verify IPv4, TCP and UDP checksums (Wireshark's default is not to).
+    pub verify_checksums: bool,
+    /// Forget TCP/UDP streams idle this long (capture time), bounding memory.
+    pub idle_timeout_ns: i64,
+    /// Forget closed TCP streams idle this long.
+    pub closed_timeout_ns: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            verify_checksums: false,
+            idle_timeout_ns: 3600 * 1_000_000_000,
+            closed_timeout_ns: 240 * 1_000_000_000,
+        }
+    }
+}
+
+/// Dissects frames in order, keeping the trackers' state between them.
+pub struct Dissector {
+    /// State across frames.
+    pub trackers: Trackers,
+    opts: Options,
+    first_ts: Option<i64>,
+    prev_ts: i64,
+    prev_displayed_ts: Option<i64>,
+    frames: u64,
+}
+
+impl Dissector {
+    /// A dissector with the given preferences.
+    pub fn new(opts: Options) -> Dissector {
+        Dissector {
+            trackers: Trackers::default(),
+            opts,
+            first_ts: None,
+            prev_ts: 0,
+            prev_displayed_ts: None,
+            frames: 0,
+        }
+    }
+
+    /// Sets the names of the capture's interfaces, by interface id.
+    pub fn set_interface_names(&mut self, names: Vec<Option<String>>) {
+        self.trackers.interface_names = names;
+    }
+
+    /// Tells the dissector the last dissected frame was displayed (for
+    /// `frame.time_delta_displayed`).
+    pub fn mark_displayed(&mut self, d: &Dissection) {
+        self.prev_displayed_ts = Some(d.frame.ts_ns);
+    }
+
+    /// Dissects one frame into `d` (cleared first).
+    pub fn dissect(&mut self, frame: &sonde_capture::Frame<'_>, d: &mut Dissection) {
+        let ts = i64::try_from(frame.ts_ns).unwrap_or(i64::MAX);
+        let first = *self.first_ts.get_or_insert(ts);
+        let prev = if self.frames == 0 { ts } else { self.prev_ts };
+        let info = tree::FrameInfo {
+            number: frame.number,
+            ts_ns: ts,
+            cap_len: frame.data.len() as u32,
+            orig_len: frame.orig_len,
+            link_type: frame.link_type,
+            interface_id: frame.interface_id,
+            rel_ns: ts - first,
+            delta_ns: ts - prev,
+            delta_displayed_ns: ts - self.prev_displayed_ts.unwrap_or(ts),
+        };
+        self.prev_ts = ts;
+        self.frames += 1;
+        let want_labels = d.want_labels;
+        d.clear(info);
+        d.want_labels = want_labels;
+        let mut cx = Ctx {
+            data: frame.data,
+            d,
+            trk: &mut self.trackers,
+            net: Default::default(),
+            depth: 0,
+            in_icmp_error: false,
+            verify_checksums: self.opts.verify_checksums,
+            ttl: 0,
+        };
+        let top = proto::frame::dissect(&mut cx);
+        let len = frame.data.len();
+        match proto::lookup(proto::LINK_TYPES, frame.link_type) {
+            Some(f) => {
+                f(&mut cx, top, 0, len);
+            }
+            None => {
+                cx.d.cols.protocol = "";
+                cx.d.set_info(format_args!("Unsupported link type {}", frame.link_type));
+                proto::data::dissect(&mut cx, top, 0, len);
+            }
+        }
+        proto::frame::finish(&mut cx, top);
+        if self.frames % 65536 == 0 {
+            self.trackers
+                .tcp
+                .sweep(ts, self.opts.idle_timeout_ns, self.opts.closed_timeout_ns);
+            self.trackers.udp.sweep(ts, self.opts.idle_timeout_ns);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Dissects one frame of the given link type with a fresh dissector.
+    pub fn dissect_bytes(link_type: u32, data: &[u8]) -> (Dissection, Dissector) {
+        let mut dis = Dissector::new(Options::default());
+        let mut d = Dissection::new();
+        let frame = sonde_capture::Frame {
+            number: 1,
+            ts_ns: 1_633_443_151_903_890_000,
+            orig_len: data.len() as u32,
+            link_type,
+            interface_id: 0,
+            data,
+            comment: None,
+        };
+        dis.dissect(&frame, &mut d);
+        (d, dis)
+    }
+}

@@ -1,0 +1,1003 @@
+//! TCP (RFC 9293): every header field and option, flags, and the per-stream
+//! state Wireshark shows: stream index, relative sequence numbers, window
+//! scaling, conversation completeness, timestamps.
+
+use super::conv::ConvKey;
+use super::{be16, be32, inet_checksum, Ctx};
+use crate::field_table;
+use crate::registry::{Base, FieldDef, Kind};
+use crate::tree::{Group, NodeId, Severity, Value, ROOT};
+use rustc_hash::FxHashMap;
+
+/// `tcp`
+pub static TCP: FieldDef = FieldDef::new("tcp", "Transmission Control Protocol", Kind::Protocol)
+    .blurb("The transport layer with connections: ports, reliable ordered delivery by sequence numbers and acknowledgements, flow control by the window.");
+static SRCPORT: FieldDef = FieldDef::new("tcp.srcport", "Source Port", Kind::U16)
+    .blurb("Port of the sending application (a client's ephemeral port, or the server's well-known port in a reply).");
+static DSTPORT: FieldDef = FieldDef::new("tcp.dstport", "Destination Port", Kind::U16)
+    .blurb("Port of the receiving application (80 = HTTP, 22 = SSH, 3389 = RDP).");
+static PORT: FieldDef = FieldDef::new("tcp.port", "Source or Destination Port", Kind::U16);
+static STREAM: FieldDef = FieldDef::new("tcp.stream", "Stream index", Kind::U32)
+    .blurb("Wireshark's number for this TCP connection, from 0 in order of appearance.");
+static COMPLETENESS: FieldDef = FieldDef::new("tcp.completeness", "Conversation completeness", Kind::U8)
+    .blurb("Which phases of the connection were captured so far: 1 SYN, 2 SYN-ACK, 4 ACK, 8 data, 16 FIN, 32 RST.");
+static LEN: FieldDef = FieldDef::new("tcp.len", "TCP Segment Len", Kind::U32)
+    .blurb("Bytes of data in this segment (after the TCP header).");
+static SEQ: FieldDef = FieldDef::new("tcp.seq", "Sequence Number", Kind::U32)
+    .blurb("Position of this segment's first data byte in the sender's byte stream; relative numbers start at 0 with the SYN.");
+static SEQ_RAW: FieldDef = FieldDef::new("tcp.seq_raw", "Sequence Number (raw)", Kind::U32)
+    .blurb("The sequence number as sent on the wire (random initial value).");
+static NXTSEQ: FieldDef = FieldDef::new("tcp.nxtseq", "Next Sequence Number", Kind::U32)
+    .blurb("Sequence number the sender's next segment should carry (this one plus its length; SYN and FIN count for one).");
+static ACK: FieldDef = FieldDef::new("tcp.ack", "Acknowledgment Number", Kind::U32)
+    .blurb("Next byte the sender expects from the other side: everything before it was received.");
+static ACK_RAW: FieldDef = FieldDef::new("tcp.ack_raw", "Acknowledgment number (raw)", Kind::U32)
+    .blurb("The acknowledgement number as sent on the wire.");
+static HDR_LEN: FieldDef = FieldDef::new("tcp.hdr_len", "Header Length", Kind::U8)
+    .blurb("Length of the TCP header with options, in bytes (the field counts 32-bit words).");
+static FLAGS: FieldDef = FieldDef::new("tcp.flags", "Flags", Kind::U16).base(Base::Hex).mask(0x0fff)
+    .blurb("Control bits: SYN opens, FIN closes, RST aborts, ACK acknowledges, PSH pushes data to the application.");
+static F_RES: FieldDef = FieldDef::new("tcp.flags.res", "Reserved", Kind::Bool).mask(0xe00);
+static F_AE: FieldDef = FieldDef::new("tcp.flags.ae", "Accurate ECN", Kind::Bool).mask(0x100);
+static F_CWR: FieldDef =
+    FieldDef::new("tcp.flags.cwr", "Congestion Window Reduced", Kind::Bool).mask(0x80);
+static F_ECE: FieldDef = FieldDef::new("tcp.flags.ece", "ECN-Echo", Kind::Bool).mask(0x40);
+static F_URG: FieldDef = FieldDef::new("tcp.flags.urg", "Urgent", Kind::Bool).mask(0x20);
+static F_ACK: FieldDef = FieldDef::new("tcp.flags.ack", "Acknowledgment", Kind::Bool)
+    .mask(0x10)
+    .blurb("The acknowledgement number is valid (set on every segment after the first SYN).");
+static F_PUSH: FieldDef = FieldDef::new("tcp.flags.push", "Push", Kind::Bool)
+    .mask(0x08)
+    .blurb("Deliver the data to the application now.");
+static F_RESET: FieldDef = FieldDef::new("tcp.flags.reset", "Reset", Kind::Bool)
+    .mask(0x04)
+    .blurb("Abort the connection (or refuse it, in answer to a SYN).");
+static F_SYN: FieldDef = FieldDef::new("tcp.flags.syn", "Syn", Kind::Bool).mask(0x02)
+    .blurb("Synchronize sequence numbers: opens a connection (first two segments of the three-way handshake).");
+static F_FIN: FieldDef = FieldDef::new("tcp.flags.fin", "Fin", Kind::Bool)
+    .mask(0x01)
+    .blurb("The sender has no more data: closes its direction of the connection.");
+static F_STR: FieldDef = FieldDef::new("tcp.flags.str", "TCP Flags", Kind::Str);
+static WINDOW_VALUE: FieldDef = FieldDef::new("tcp.window_size_value", "Window", Kind::U16).blurb(
+    "The window field as sent: how many bytes the sender can still receive, before scaling.",
+);
+static WINDOW: FieldDef = FieldDef::new("tcp.window_size", "Calculated window size", Kind::U32)
+    .blurb("The receive window in bytes: the window field multiplied by the scale factor announced in the handshake.");
+static WINDOW_SCALE: FieldDef = FieldDef::new("tcp.window_size_scalefactor", "Window size scaling factor", Kind::I32)
+    .blurb("What the window field is multiplied by (from the SYN's window scale option); -1 unknown (handshake not captured), -2 no scaling.");
+static CHECKSUM: FieldDef = FieldDef::new("tcp.checksum", "Checksum", Kind::U16).base(Base::Hex)
+    .blurb("Checksum over a pseudo-header, the TCP header and data (often wrong on the sending host: checksum offload).");
+static CHECKSUM_CALC: FieldDef =
+    FieldDef::new("tcp.checksum_calculated", "Calculated Checksum", Kind::U16).base(Base::Hex);
+static CHECKSUM_STATUS: FieldDef =
+    FieldDef::new("tcp.checksum.status", "Checksum Status", Kind::U8)
+        .vals(super::ipv4::CHECKSUM_STATUS);
+static URGENT: FieldDef = FieldDef::new("tcp.urgent_pointer", "Urgent Pointer", Kind::U16);
+static OPTIONS: FieldDef = FieldDef::new("tcp.options", "TCP Options", Kind::Bytes)
+    .blurb("Options after the fixed 20-byte header: MSS, window scale, SACK, timestamps...");
+static OPT_KIND: FieldDef = FieldDef::new("tcp.option_kind", "Kind", Kind::U8).vals(OPTION_NAMES);
+static OPT_LEN: FieldDef = FieldDef::new("tcp.option_len", "Length", Kind::U8);
+static O_MSS: FieldDef = FieldDef::new("tcp.options.mss", "TCP MSS Option", Kind::None)
+    .blurb("Maximum segment size: the largest TCP payload the sender will accept.");
+static O_MSS_VAL: FieldDef = FieldDef::new("tcp.options.mss_val", "MSS Value", Kind::U16)
+    .blurb("Largest segment payload, in bytes, the sender of the SYN accepts (1460 on Ethernet).");
+static O_NOP: FieldDef = FieldDef::new(
+    "tcp.options.nop",
+    "TCP Option - No-Operation (NOP)",
+    Kind::None,
+);
+static O_EOL: FieldDef = FieldDef::new(
+    "tcp.options.eol",
+    "TCP Option - End of Option List (EOL)",
+    Kind::None,
+);
+static O_WSCALE: FieldDef =
+    FieldDef::new("tcp.options.wscale", "TCP Window Scale Option", Kind::None)
+        .blurb("Window scale: the window fields this side sends are to be multiplied by 2^shift.");
+static O_WSCALE_SHIFT: FieldDef =
+    FieldDef::new("tcp.options.wscale.shift", "Shift count", Kind::U8)
+        .blurb("Window scale shift: multiply the window by 2 to this power.");
+static O_WSCALE_MULT: FieldDef =
+    FieldDef::new("tcp.options.wscale.multiplier", "Multiplier", Kind::U16);
+static O_SACK_PERM: FieldDef = FieldDef::new(
+    "tcp.options.sack_perm",
+    "TCP SACK Permitted Option",
+    Kind::None,
+)
+.blurb("The sender can receive selective acknowledgements.");
+static O_SACK: FieldDef = FieldDef::new("tcp.options.sack", "TCP SACK Option", Kind::None)
+    .blurb("Selective acknowledgement: blocks of data received beyond the acknowledgement number.");
+static O_SACK_LE: FieldDef = FieldDef::new("tcp.options.sack_le", "left edge", Kind::U32);
+static O_SACK_RE: FieldDef = FieldDef::new("tcp.options.sack_re", "right edge", Kind::U32);
+static O_SACK_COUNT: FieldDef = FieldDef::new("tcp.options.sack.count", "TCP SACK Count", Kind::U8);
+static O_TS: FieldDef = FieldDef::new("tcp.options.timestamp", "TCP Timestamps Option", Kind::None)
+    .blurb("Timestamps (RFC 7323): for RTT measurement and protection against wrapped sequence numbers.");
+static O_TSVAL: FieldDef =
+    FieldDef::new("tcp.options.timestamp.tsval", "Timestamp value", Kind::U32);
+static O_TSECR: FieldDef = FieldDef::new(
+    "tcp.options.timestamp.tsecr",
+    "Timestamp echo reply",
+    Kind::U32,
+);
+static O_TFO: FieldDef = FieldDef::new("tcp.options.tfo", "TCP Fast Open", Kind::None)
+    .blurb("TCP Fast Open (RFC 7413): a cookie lets data ride on the SYN.");
+static O_TFO_REQUEST: FieldDef = FieldDef::new(
+    "tcp.options.tfo.request",
+    "Fast Open Cookie Request",
+    Kind::None,
+);
+static O_TFO_COOKIE: FieldDef =
+    FieldDef::new("tcp.options.tfo.cookie", "Fast Open Cookie", Kind::Bytes);
+static O_UNKNOWN: FieldDef = FieldDef::new("tcp.options.unknown", "Unknown option", Kind::None);
+static O_UNKNOWN_PAYLOAD: FieldDef =
+    FieldDef::new("tcp.options.unknown.payload", "Payload", Kind::Bytes);
+static O_EXP: FieldDef = FieldDef::new(
+    "tcp.options.experimental",
+    "TCP Option - Experimental",
+    Kind::None,
+);
+static O_EXP_DATA: FieldDef = FieldDef::new("tcp.options.experimental.data", "Data", Kind::Bytes);
+static TIMESTAMPS: FieldDef = FieldDef::new("tcp.timestamps", "Timestamps", Kind::None);
+static TIME_RELATIVE: FieldDef = FieldDef::new(
+    "tcp.time_relative",
+    "Time since first frame in this TCP stream",
+    Kind::RelTime,
+)
+.blurb("Seconds since the stream's first segment.");
+static TIME_DELTA: FieldDef = FieldDef::new(
+    "tcp.time_delta",
+    "Time since previous frame in this TCP stream",
+    Kind::RelTime,
+);
+static PAYLOAD: FieldDef = FieldDef::new("tcp.payload", "TCP payload", Kind::Bytes)
+    .blurb("The data the segment carries for the application protocol above TCP.");
+static CONNECTION_SYN: FieldDef = FieldDef::new(
+    "tcp.connection.syn",
+    "Connection establish request (SYN)",
+    Kind::None,
+);
+static CONNECTION_SACK: FieldDef = FieldDef::new(
+    "tcp.connection.sack",
+    "Connection establish acknowledge (SYN+ACK)",
+    Kind::None,
+);
+static CONNECTION_FIN: FieldDef =
+    FieldDef::new("tcp.connection.fin", "Connection finish (FIN)", Kind::None);
+static CONNECTION_RST: FieldDef =
+    FieldDef::new("tcp.connection.rst", "Connection reset (RST)", Kind::None);
+static BOGUS_HDR: FieldDef = FieldDef::new(
+    "tcp.bogus_header_length",
+    "Bogus TCP Header Length",
+    Kind::None,
+);
+
+static OPTION_NAMES: &[(u64, &str)] = &[
+    (0, "End of Option List"),
+    (1, "No-Operation"),
+    (2, "Maximum Segment Size"),
+    (3, "Window Scale"),
+    (4, "SACK Permitted"),
+    (5, "SACK"),
+    (8, "Time Stamp Option"),
+    (19, "MD5 signature"),
+    (28, "User Timeout"),
+    (29, "TCP Authentication Option"),
+    (30, "Multipath TCP"),
+    (34, "TCP Fast Open Cookie"),
+    (253, "RFC3692-style Experiment 1"),
+    (254, "RFC3692-style Experiment 2"),
+];
+
+field_table!(
+    FIELDS = [
+        TCP,
+        SRCPORT,
+        DSTPORT,
+        PORT,
+        STREAM,
+        COMPLETENESS,
+        LEN,
+        SEQ,
+        SEQ_RAW,
+        NXTSEQ,
+        ACK,
+        ACK_RAW,
+        HDR_LEN,
+        FLAGS,
+        F_RES,
+        F_AE,
+        F_CWR,
+        F_ECE,
+        F_URG,
+        F_ACK,
+        F_PUSH,
+        F_RESET,
+        F_SYN,
+        F_FIN,
+        F_STR,
+        WINDOW_VALUE,
+        WINDOW,
+        WINDOW_SCALE,
+        CHECKSUM,
+        CHECKSUM_CALC,
+        CHECKSUM_STATUS,
+        URGENT,
+        OPTIONS,
+        OPT_KIND,
+        OPT_LEN,
+        O_MSS,
+        O_MSS_VAL,
+        O_NOP,
+        O_EOL,
+        O_WSCALE,
+        O_WSCALE_SHIFT,
+        O_WSCALE_MULT,
+        O_SACK_PERM,
+        O_SACK,
+        O_SACK_LE,
+        O_SACK_RE,
+        O_SACK_COUNT,
+        O_TS,
+        O_TSVAL,
+        O_TSECR,
+        O_TFO,
+        O_TFO_REQUEST,
+        O_TFO_COOKIE,
+        O_UNKNOWN,
+        O_UNKNOWN_PAYLOAD,
+        O_EXP,
+        O_EXP_DATA,
+        TIMESTAMPS,
+        TIME_RELATIVE,
+        TIME_DELTA,
+        PAYLOAD,
+        CONNECTION_SYN,
+        CONNECTION_SACK,
+        CONNECTION_FIN,
+        CONNECTION_RST,
+        BOGUS_HDR
+    ]
+);
+
+const FIN: u16 = 0x01;
+const SYN: u16 = 0x02;
+const RST: u16 = 0x04;
+const PSH: u16 = 0x08;
+const ACKF: u16 = 0x10;
+
+/// One direction of a stream.
+#[derive(Debug, Clone, Copy, Default)]
+struct Flow {
+    base_seq: Option<u32>,
+    /// Window scale shift announced in this side's SYN: None not seen, Some(-1) SYN without the option.
+    ws_shift: Option<i8>,
+    /// Scale in force: -1 unknown, -2 no scaling, else the shift.
+    scale: i8,
+}
+
+/// The state of one TCP stream.
+#[derive(Debug, Clone, Copy)]
+struct Stream {
+    index: u32,
+    /// The flow of the key's `a → b` direction is `flows[0]`.
+    flows: [Flow; 2],
+    first_ts: i64,
+    last_ts: i64,
+    completeness: u8,
+}
+
+/// TCP streams seen so far.
+#[derive(Default)]
+pub struct Tracker {
+    streams: FxHashMap<ConvKey, Stream>,
+    next: u32,
+}
+
+impl Tracker {
+    /// Forgets streams idle for more than `idle_ns` before `now`. Streams that are
+    /// closed (FIN or RST seen) go after `closed_idle_ns`.
+    pub fn sweep(&mut self, now: i64, idle_ns: i64, closed_idle_ns: i64) {
+        self.streams.retain(|_, s| {
+            let idle = now - s.last_ts;
+            idle <= if s.completeness & 48 != 0 {
+                closed_idle_ns
+            } else {
+                idle_ns
+            }
+        });
+    }
+
+    /// Streams held in memory.
+    pub fn len(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// True when none are held.
+    pub fn is_empty(&self) -> bool {
+        self.streams.is_empty()
+    }
+}
+
+/// Wireshark's words for a completeness value.
+pub fn completeness_name(v: u8) -> &'static str {
+    let handshake = v & 7 == 7;
+    let closed = v & 48 != 0;
+    match v {
+        _ if handshake && closed && v & 8 != 0 => "Complete, WITH_DATA",
+        _ if handshake && closed => "Complete, NO_DATA",
+        1 => "Incomplete, SYN_SENT",
+        3 => "Incomplete, CONNECTION_REQUEST",
+        7 => "Incomplete, ESTABLISHED",
+        15 => "Incomplete, DATA",
+        _ => "Incomplete",
+    }
+}
+
+fn flag_names(flags: u16, out: &mut String) {
+    const NAMES: [&str; 9] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"];
+    let mut first = true;
+    for (i, n) in NAMES.iter().enumerate() {
+        if flags & (1 << i) != 0 {
+            if !first {
+                out.push_str(", ");
+            }
+            out.push_str(n);
+            first = false;
+        }
+    }
+    if flags & 0xe00 != 0 {
+        if !first {
+            out.push_str(", ");
+        }
+        out.push_str("Reserved");
+        first = false;
+    }
+    if first {
+        out.push_str("<None>");
+    }
+}
+
+/// Dissects a TCP segment.
+pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usize {
+    let avail = end.min(cx.data.len()) - off;
+    let top = cx.d.add(ROOT, &TCP, off, avail.min(20), Value::None);
+    cx.d.push_protocol("tcp");
+    if !cx.in_icmp_error {
+        cx.d.cols.protocol = "TCP";
+    }
+    if avail < 4 {
+        cx.truncated(top, "TCP");
+        return avail;
+    }
+    let sp = be16(cx.data, off);
+    let dp = be16(cx.data, off + 2);
+    cx.field(top, &SRCPORT, off, 2);
+    cx.field(top, &DSTPORT, off + 2, 2);
+    cx.d.add_hidden(top, &PORT, off, 2, Value::U(u64::from(sp)));
+    cx.d.add_hidden(top, &PORT, off + 2, 2, Value::U(u64::from(dp)));
+    if avail < 20 {
+        // An ICMP error quotes only the first 8 bytes: show what is there.
+        if avail >= 8 {
+            cx.field(top, &SEQ_RAW, off + 4, 4);
+        }
+        cx.d.set_label(
+            top,
+            format_args!("Transmission Control Protocol, Src Port: {sp}, Dst Port: {dp}"),
+        );
+        if !cx.in_icmp_error {
+            cx.truncated(top, "TCP");
+        }
+        return avail;
+    }
+    let seq = be32(cx.data, off + 4);
+    let ack = be32(cx.data, off + 8);
+    let hl = usize::from(cx.data[off + 12] >> 4) * 4;
+    let flags = be16(cx.data, off + 12) & 0x0fff;
+    let win = be16(cx.data, off + 14);
+    let seg_end = end.min(cx.data.len());
+    let tcp_total = end - off; // reported by the IP layer
+    let seglen = tcp_total.saturating_sub(hl) as u32;
+
+    // Per-stream state.
+    let now = cx.d.frame.ts_ns;
+    let tracked = !cx.in_icmp_error;
+    let mut st = None;
+    if tracked {
+        let (key, fwd) = ConvKey::new(&cx.net, sp, dp);
+        let trk = &mut cx.trk.tcp;
+        let (i_fwd, i_rev) = if fwd { (0, 1) } else { (1, 0) };
+        let reuse = matches!(trk.streams.get(&key), Some(s) if flags & (SYN | ACKF) == SYN
+            && matches!(s.flows[i_fwd].base_seq, Some(b) if b != seq));
+        if reuse {
+            trk.streams.remove(&key);
+        }
+        let next = &mut trk.next;
+        let s = trk.streams.entry(key).or_insert_with(|| {
+            let s = Stream {
+                index: *next,
+                flows: [Flow {
+                    scale: -1,
+                    ..Flow::default()
+                }; 2],
+                first_ts: now,
+                last_ts: now,
+                completeness: 0,
+            };
+            *next += 1;
+            s
+        });
+        if s.flows[i_fwd].base_seq.is_none() {
+            s.flows[i_fwd].base_seq = Some(if flags & SYN != 0 {
+                seq
+            } else {
+                seq.wrapping_sub(1)
+            });
+        }
+        if s.flows[i_rev].base_seq.is_none() && flags & ACKF != 0 {
+            s.flows[i_rev].base_seq = Some(ack.wrapping_sub(1));
+        }
+        let completeness = s.completeness;
+        let rel = now - s.first_ts;
+        let delta = now - s.last_ts;
+        s.last_ts = now;
+        st = Some((
+            s.index,
+            i_fwd,
+            i_rev,
+            completeness,
+            rel,
+            delta,
+            s.flows[i_fwd].base_seq.unwrap_or(0),
+            s.flows[i_rev].base_seq.unwrap_or(0),
+            key,
+        ));
+    }
+
+    if hl < 20 {
+        let n = cx.d.add(top, &HDR_LEN, off + 12, 1, Value::U(hl as u64));
+        cx.d.set_label(
+            n,
+            format_args!(
+                "{:04b} .... = Header Length: {} bytes ({})",
+                hl / 4,
+                hl,
+                hl / 4
+            ),
+        );
+        cx.d.expert(
+            n,
+            &BOGUS_HDR,
+            Severity::Error,
+            Group::Malformed,
+            format_args!("Bogus TCP header length ({hl}, must be at least 20)"),
+        );
+        cx.d.set_label(
+            top,
+            format_args!("Transmission Control Protocol, Src Port: {sp}, Dst Port: {dp}"),
+        );
+        if tracked {
+            cx.d.set_info(format_args!("{sp} → {dp} [BOGUS TCP HEADER LENGTH {hl}]"));
+        }
+        return avail;
+    }
+
+    let (rseq, rack) = match st {
+        Some((.., bf, br, _)) => (seq.wrapping_sub(bf), ack.wrapping_sub(br)),
+        None => (seq, ack),
+    };
+    let nxtseq = rseq
+        .wrapping_add(seglen)
+        .wrapping_add(u32::from(flags & (SYN | FIN) != 0));
+
+    if cx.d.want_labels {
+        let mut l =
+            format!("Transmission Control Protocol, Src Port: {sp}, Dst Port: {dp}, Seq: {rseq}");
+        if flags & ACKF != 0 {
+            l.push_str(&format!(", Ack: {rack}"));
+        }
+        l.push_str(&format!(", Len: {seglen}"));
+        cx.d.set_label(top, format_args!("{l}"));
+    }
+    if let Some((index, .., completeness, _, _, _, _, _)) = st {
+        cx.d.add_generated(top, &STREAM, Value::U(u64::from(index)));
+        let n =
+            cx.d.add_generated(top, &COMPLETENESS, Value::U(u64::from(completeness)));
+        cx.d.set_label(
+            n,
+            format_args!(
+                "Conversation completeness: {} ({completeness})",
+                completeness_name(completeness)
+            ),
+        );
+    }
+    cx.d.add_generated(top, &LEN, Value::U(u64::from(seglen)));
+    let n = cx.d.add(top, &SEQ, off + 4, 4, Value::U(u64::from(rseq)));
+    if tracked {
+        cx.d.set_label(
+            n,
+            format_args!("Sequence Number: {rseq}    (relative sequence number)"),
+        );
+    }
+    cx.field(top, &SEQ_RAW, off + 4, 4);
+    if tracked {
+        let n =
+            cx.d.add_generated(top, &NXTSEQ, Value::U(u64::from(nxtseq)));
+        cx.d.set_label(
+            n,
+            format_args!("Next Sequence Number: {nxtseq}    (relative sequence number)"),
+        );
+    }
+    let n = cx.d.add(
+        top,
+        &ACK,
+        off + 8,
+        4,
+        Value::U(u64::from(if flags & ACKF != 0 { rack } else { ack })),
+    );
+    if flags & ACKF != 0 && tracked {
+        cx.d.set_label(
+            n,
+            format_args!("Acknowledgment Number: {rack}    (relative ack number)"),
+        );
+    }
+    cx.field(top, &ACK_RAW, off + 8, 4);
+    let n = cx.d.add(top, &HDR_LEN, off + 12, 1, Value::U(hl as u64));
+    cx.d.set_label(
+        n,
+        format_args!(
+            "{:04b} .... = Header Length: {} bytes ({})",
+            hl / 4,
+            hl,
+            hl / 4
+        ),
+    );
+    let fnode = cx.field(top, &FLAGS, off + 12, 2);
+    if cx.d.want_labels {
+        let mut s = String::new();
+        flag_names(flags, &mut s);
+        cx.d.set_label(fnode, format_args!("Flags: 0x{flags:03x} ({s})"));
+    }
+    for def in [
+        &F_RES, &F_AE, &F_CWR, &F_ECE, &F_URG, &F_ACK, &F_PUSH, &F_RESET, &F_SYN, &F_FIN,
+    ] {
+        let n = cx.field(fnode, def, off + 12, 2);
+        let bit = def.mask as u16;
+        if flags & bit == 0 || !tracked {
+            continue;
+        }
+        match bit {
+            SYN if flags & ACKF != 0 => {
+                cx.d.expert(
+                    n,
+                    &CONNECTION_SACK,
+                    Severity::Chat,
+                    Group::Sequence,
+                    format_args!("Connection establish acknowledge (SYN+ACK): server port {sp}"),
+                );
+            }
+            SYN => {
+                cx.d.expert(
+                    n,
+                    &CONNECTION_SYN,
+                    Severity::Chat,
+                    Group::Sequence,
+                    format_args!("Connection establish request (SYN): server port {dp}"),
+                );
+            }
+            FIN => {
+                cx.d.expert(
+                    n,
+                    &CONNECTION_FIN,
+                    Severity::Chat,
+                    Group::Sequence,
+                    format_args!("Connection finish (FIN)"),
+                );
+            }
+            RST => {
+                cx.d.expert(
+                    n,
+                    &CONNECTION_RST,
+                    Severity::Warning,
+                    Group::Sequence,
+                    format_args!("Connection reset (RST)"),
+                );
+            }
+            _ => {}
+        }
+    }
+    {
+        const CHARS: [char; 12] = ['R', 'R', 'R', 'A', 'C', 'E', 'U', 'A', 'P', 'R', 'S', 'F'];
+        let start = cx.d.text.len() as u32;
+        for (i, c) in CHARS.iter().enumerate() {
+            cx.d.text.push(if flags & (1 << (11 - i)) != 0 {
+                *c
+            } else {
+                '·'
+            });
+        }
+        let span = crate::tree::Span {
+            start,
+            end: cx.d.text.len() as u32,
+        };
+        cx.d.add_generated(fnode, &F_STR, Value::Text(span));
+    }
+    cx.field(top, &WINDOW_VALUE, off + 14, 2);
+
+    // The SYN's own window scale option decides the scaling, before the options
+    // are shown (they come after the urgent pointer, as in Wireshark).
+    let opt_end = (off + hl).min(seg_end);
+    let syn_ws = if flags & SYN != 0 {
+        scan_wscale(cx.data, off + 20, opt_end)
+    } else {
+        None
+    };
+
+    // Window scaling, learnt from the SYN and SYN-ACK.
+    let mut scale: i8 = -1;
+    if let Some((.., i_fwd, i_rev, _, _, _, _, _, key)) = st {
+        let s = cx
+            .trk
+            .tcp
+            .streams
+            .get_mut(&key)
+            .expect("stream was just inserted");
+        if flags & SYN != 0 {
+            s.flows[i_fwd].ws_shift = Some(syn_ws.unwrap_or(-1));
+            if flags & ACKF != 0 {
+                match (s.flows[i_fwd].ws_shift, s.flows[i_rev].ws_shift) {
+                    (Some(a), Some(b)) if a >= 0 && b >= 0 => {
+                        s.flows[i_fwd].scale = a.min(14);
+                        s.flows[i_rev].scale = b.min(14);
+                    }
+                    _ => {
+                        s.flows[i_fwd].scale = -2;
+                        s.flows[i_rev].scale = -2;
+                    }
+                }
+            }
+        }
+        scale = s.flows[i_fwd].scale;
+        // Completeness is shown as it stood before this segment.
+        let c = &mut s.completeness;
+        if flags & SYN != 0 {
+            *c |= if flags & ACKF != 0 { 2 } else { 1 };
+        } else if flags & ACKF != 0 && *c & 3 == 3 {
+            *c |= 4;
+        }
+        if seglen > 0 {
+            *c |= 8;
+        }
+        if flags & FIN != 0 {
+            *c |= 16;
+        }
+        if flags & RST != 0 {
+            *c |= 32;
+        }
+    }
+    let calc_win = if flags & SYN == 0 && scale >= 0 {
+        u32::from(win) << scale
+    } else {
+        u32::from(win)
+    };
+    if tracked {
+        cx.d.add_generated(top, &WINDOW, Value::U(u64::from(calc_win)));
+        if flags & SYN == 0 {
+            let factor: i64 = if scale >= 0 {
+                1 << scale
+            } else {
+                i64::from(scale)
+            };
+            let n = cx.d.add_generated(top, &WINDOW_SCALE, Value::I(factor));
+            match scale {
+                -1 => {
+                    cx.d.set_label(n, format_args!("Window size scaling factor: -1 (unknown)"))
+                }
+                -2 => cx.d.set_label(
+                    n,
+                    format_args!("Window size scaling factor: -2 (no window scaling used)"),
+                ),
+                _ => {}
+            }
+        }
+    }
+    let ck = be16(cx.data, off + 16);
+    let ckn = cx.field(top, &CHECKSUM, off + 16, 2);
+    let full = end <= cx.data.len();
+    if cx.verify_checksums && full && cx.net.len != 0 && tracked {
+        let n = usize::from(cx.net.len);
+        let mut pseudo = [0u8; 40];
+        let plen = if n == 4 {
+            pseudo[..4].copy_from_slice(&cx.net.src[..4]);
+            pseudo[4..8].copy_from_slice(&cx.net.dst[..4]);
+            pseudo[9] = 6;
+            pseudo[10..12].copy_from_slice(&(tcp_total as u16).to_be_bytes());
+            12
+        } else {
+            pseudo[..16].copy_from_slice(&cx.net.src);
+            pseudo[16..32].copy_from_slice(&cx.net.dst);
+            pseudo[32..36].copy_from_slice(&(tcp_total as u32).to_be_bytes());
+            pseudo[39] = 6;
+            40
+        };
+        let calc = inet_checksum(&[
+            &pseudo[..plen],
+            &cx.data[off..off + 16],
+            &cx.data[off + 18..end],
+        ]);
+        let good = calc == ck;
+        cx.d.set_label(
+            ckn,
+            format_args!(
+                "Checksum: 0x{ck:04x} [{}]",
+                if good { "correct" } else { "incorrect" }
+            ),
+        );
+        cx.d.add_generated(top, &CHECKSUM_CALC, Value::U(u64::from(calc)));
+        let stn =
+            cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(u64::from(good)));
+        if !good {
+            cx.d.expert(
+                stn,
+                &super::WS_EXPERT,
+                Severity::Error,
+                Group::Checksum,
+                format_args!("Bad checksum [should be 0x{calc:04x}]"),
+            );
+        }
+    } else {
+        cx.d.set_label(ckn, format_args!("Checksum: 0x{ck:04x} [unverified]"));
+        cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(2));
+    }
+    cx.field(top, &URGENT, off + 18, 2);
+    let mut opts_info = String::new();
+    if hl > 20 && off + 20 < opt_end {
+        opts_info = options(cx, top, off + 20, opt_end, st.map(|s| (s.6, s.7)));
+    }
+    if let Some((_, _, _, _, rel, delta, ..)) = st {
+        let ts = cx.d.add(top, &TIMESTAMPS, 0, 0, Value::None);
+        cx.d.set_generated(ts);
+        cx.d.add_generated(ts, &TIME_RELATIVE, Value::Time(rel));
+        cx.d.add_generated(ts, &TIME_DELTA, Value::Time(delta));
+    }
+    cx.d.set_len(top, hl.min(avail));
+    if off + hl > seg_end {
+        cx.truncated(top, "TCP header");
+    }
+
+    // Info column.
+    if tracked {
+        let mut s = String::with_capacity(96);
+        s.push_str(&format!("{sp} → {dp} ["));
+        flag_names(flags, &mut s);
+        s.push_str(&format!("] Seq={rseq}"));
+        if flags & ACKF != 0 {
+            s.push_str(&format!(" Ack={rack}"));
+        }
+        s.push_str(&format!(" Win={calc_win}"));
+        if flags & 0x20 != 0 {
+            s.push_str(&format!(" Urg={}", be16(cx.data, off + 18)));
+        }
+        s.push_str(&format!(" Len={seglen}"));
+        s.push_str(&opts_info);
+        cx.d.set_info(format_args!("{s}"));
+    }
+
+    // Payload.
+    let pstart = off + hl;
+    if pstart < seg_end {
+        let plen = seg_end - pstart;
+        let n = cx.d.add(top, &PAYLOAD, pstart, plen, Value::Bytes);
+        cx.d.set_label(n, format_args!("TCP payload ({plen} bytes)"));
+        if !cx.in_icmp_error {
+            super::data::dissect(cx, top, pstart, seg_end);
+        }
+    }
+    let _ = PSH;
+    avail
+}
+
+/// Dissects the options; returns their Info text (` MSS=1460 WS=256 SACK_PERM`).
+fn options(
+    cx: &mut Ctx<'_>,
+    top: NodeId,
+    start: usize,
+    end: usize,
+    bases: Option<(u32, u32)>,
+) -> String {
+    let opts = cx.d.add(top, &OPTIONS, start, end - start, Value::Bytes);
+    let mut names: Vec<&'static str> = Vec::new();
+    let mut info = String::new();
+    let mut o = start;
+    while o < end {
+        let kind = cx.data[o];
+        if kind == 0 || kind == 1 {
+            let def = if kind == 0 { &O_EOL } else { &O_NOP };
+            let n = cx.d.add(opts, def, o, 1, Value::None);
+            cx.field(n, &OPT_KIND, o, 1);
+            names.push(if kind == 0 {
+                "End of Option List (EOL)"
+            } else {
+                "No-Operation (NOP)"
+            });
+            o += 1;
+            if kind == 0 {
+                break;
+            }
+            continue;
+        }
+        let len = cx.data.get(o + 1).map_or(0, |&l| usize::from(l));
+        if o + 1 >= end || len < 2 || o + len > end {
+            let n = cx.d.add(opts, &O_UNKNOWN, o, end - o, Value::None);
+            cx.d.set_label(
+                n,
+                format_args!(
+                    "TCP Option - {}: bad length {len}",
+                    OPT_KIND.value_name(u64::from(kind)).unwrap_or("Unknown")
+                ),
+            );
+            cx.field(n, &OPT_KIND, o, 1);
+            cx.d.expert(
+                n,
+                &super::WS_EXPERT,
+                Severity::Error,
+                Group::Malformed,
+                format_args!(
+                    "Option length {len} is invalid or runs past the end of the TCP header"
+                ),
+            );
+            break;
+        }
+        let body = o + 2;
+        let add_kl = |cx: &mut Ctx<'_>, n: NodeId| {
+            cx.field(n, &OPT_KIND, o, 1);
+            cx.field(n, &OPT_LEN, o + 1, 1);
+        };
+        match (kind, len) {
+            (2, 4) => {
+                let v = be16(cx.data, body);
+                let n = cx.d.add(opts, &O_MSS, o, len, Value::None);
+                cx.d.set_label(
+                    n,
+                    format_args!("TCP Option - Maximum segment size: {v} bytes"),
+                );
+                add_kl(cx, n);
+                cx.field(n, &O_MSS_VAL, body, 2);
+                names.push("Maximum segment size");
+                info.push_str(&format!(" MSS={v}"));
+            }
+            (3, 3) => {
+                let shift = cx.data[body];
+                let mult = 1u32 << shift.min(14);
+                let n = cx.d.add(opts, &O_WSCALE, o, len, Value::None);
+                cx.d.set_label(
+                    n,
+                    format_args!("TCP Option - Window scale: {shift} (multiply by {mult})"),
+                );
+                add_kl(cx, n);
+                cx.field(n, &O_WSCALE_SHIFT, body, 1);
+                let m =
+                    cx.d.add(n, &O_WSCALE_MULT, body, 1, Value::U(u64::from(mult)));
+                cx.d.set_generated(m);
+                names.push("Window scale");
+                info.push_str(&format!(" WS={mult}"));
+            }
+            (4, 2) => {
+                let n = cx.d.add(opts, &O_SACK_PERM, o, len, Value::None);
+                cx.d.set_label(n, format_args!("TCP Option - SACK permitted"));
+                add_kl(cx, n);
+                names.push("SACK permitted");
+                info.push_str(" SACK_PERM");
+            }
+            (5, _) => {
+                let n = cx.d.add(opts, &O_SACK, o, len, Value::None);
+                add_kl(cx, n);
+                let mut e = body;
+                let mut count = 0;
+                let base = bases.map_or(0, |b| b.1);
+                let mut label = String::from("TCP Option - SACK");
+                while e + 8 <= o + len {
+                    let le = be32(cx.data, e).wrapping_sub(base);
+                    let re = be32(cx.data, e + 4).wrapping_sub(base);
+                    let a = cx.d.add(n, &O_SACK_LE, e, 4, Value::U(u64::from(le)));
+                    let _ = a;
+                    cx.d.add(n, &O_SACK_RE, e + 4, 4, Value::U(u64::from(re)));
+                    label.push_str(&format!(" {le}-{re}"));
+                    info.push_str(&format!(" SLE={le} SRE={re}"));
+                    count += 1;
+                    e += 8;
+                }
+                cx.d.set_label(n, format_args!("{label}"));
+                let c = cx.d.add(n, &O_SACK_COUNT, o, 0, Value::U(count));
+                cx.d.set_generated(c);
+                names.push("SACK");
+            }
+            (8, 10) => {
+                let tsval = be32(cx.data, body);
+                let tsecr = be32(cx.data, body + 4);
+                let n = cx.d.add(opts, &O_TS, o, len, Value::None);
+                cx.d.set_label(
+                    n,
+                    format_args!("TCP Option - Timestamps: TSval {tsval}, TSecr {tsecr}"),
+                );
+                add_kl(cx, n);
+                cx.field(n, &O_TSVAL, body, 4);
+                cx.field(n, &O_TSECR, body + 4, 4);
+                names.push("Timestamps");
+                info.push_str(&format!(" TSval={tsval} TSecr={tsecr}"));
+            }
+            (34, _) => {
+                let n = cx.d.add(opts, &O_TFO, o, len, Value::None);
+                add_kl(cx, n);
+                if len == 2 {
+                    cx.d.set_label(
+                        n,
+                        format_args!("TCP Option - TFO - Fast Open Cookie Request"),
+                    );
+                    cx.d.add(n, &O_TFO_REQUEST, o, 2, Value::None);
+                    info.push_str(" TFO=R");
+                } else {
+                    cx.d.set_label(n, format_args!("TCP Option - TFO - Fast Open Cookie"));
+                    cx.d.add(n, &O_TFO_COOKIE, body, len - 2, Value::Bytes);
+                    info.push_str(" TFO=C");
+                }
+                names.push("TCP Fast Open");
+            }
+            (253 | 254, _) => {
+                let n = cx.d.add(opts, &O_EXP, o, len, Value::None);
+                add_kl(cx, n);
+                if len > 2 {
+                    cx.d.add(n, &O_EXP_DATA, body, len - 2, Value::Bytes);
+                }
+                names.push("Experimental");
+            }
+            _ => {
+                let name = OPT_KIND.value_name(u64::from(kind)).unwrap_or("Unknown");
+                let n = cx.d.add(opts, &O_UNKNOWN, o, len, Value::None);
+                if OPT_KIND.value_name(u64::from(kind)).is_some() {
+                    cx.d.set_label(n, format_args!("TCP Option - {name}"));
+                } else {
+                    cx.d.set_label(n, format_args!("TCP Option - Unknown ({kind})"));
+                }
+                add_kl(cx, n);
+                if len > 2 {
+                    cx.d.add(n, &O_UNKNOWN_PAYLOAD, body, len - 2, Value::Bytes);
+                }
+                names.push(if OPT_KIND.value_name(u64::from(kind)).is_some() {
+                    name
+                } else {
+                    "Unknown"
+                });
+            }
+        }
+        o += len;
+    }
+    if cx.d.want_labels {
+        let list = names.join(", ");
+        cx.d.set_label(
+            opts,
+            format_args!("Options: ({} bytes), {list}", end - start),
+        );
+    }
+    info
+}
+
+/// Finds the window scale option's shift without dissecting the options.
+fn scan_wscale(data: &[u8], mut o: usize, end: usize) -> Option<i8> {
+    while o < end {
+        match data[o] {
+            0 => return None,
+            1 => o += 1,
+            kind => {
+                let len = usize::from(*data.get(o + 1)?);
+                if len < 2 || o + len > end {
+                    return None;
+                }
+                if kind == 3 && len == 3 {
+                    return Some(data[o + 2].min(14) as i8);
+                }
+                o += len;
+            }
+        }
+    }
+    None
+}
