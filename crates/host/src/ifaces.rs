@@ -823,7 +823,10 @@ mod tests {
         assert_eq!(a.label.as_deref(), Some("enp0s3"));
         let mut s = String::new();
         render_address(&mut s, "inet", &a);
-        assert!(s.contains("lease: valid_lft 562sec preferred_lft 562sec"), "{s}");
+        assert!(
+            s.contains("lease: valid_lft 562sec preferred_lft 562sec"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -119,8 +119,8 @@ pub fn format_summary(host: &str, s: &PingStats) -> String {
         out.push_str(&format!(", +{} errors", s.errors));
     }
     if s.transmitted > 0 {
-        let loss = (f64::from(s.transmitted) - f64::from(s.received)) * 100.0
-            / f64::from(s.transmitted);
+        let loss =
+            (f64::from(s.transmitted) - f64::from(s.received)) * 100.0 / f64::from(s.transmitted);
         out.push_str(&format!(
             ", {}% packet loss, time {}ms",
             format_g(f64::from(loss as f32)),
@@ -133,7 +133,11 @@ pub fn format_summary(host: &str, s: &PingStats) -> String {
         let min = *s.rtts_us.iter().min().unwrap_or(&0);
         let max = *s.rtts_us.iter().max().unwrap_or(&0);
         let sum: u64 = s.rtts_us.iter().sum();
-        let sum2: u128 = s.rtts_us.iter().map(|&t| u128::from(t) * u128::from(t)).sum();
+        let sum2: u128 = s
+            .rtts_us
+            .iter()
+            .map(|&t| u128::from(t) * u128::from(t))
+            .sum();
         let avg = sum / n;
         let var = (sum2 / u128::from(n)).saturating_sub(u128::from(avg) * u128::from(avg));
         let mdev = (var as f64).sqrt() as u64;
@@ -645,7 +649,7 @@ pub fn ping(
             break;
         }
         let now = Instant::now();
-        let more = opts.count.is_none_or(|c| stats.transmitted < c);
+        let more = opts.count.map_or(true, |c| stats.transmitted < c);
         if more && now >= next_send {
             seq = seq.wrapping_add(1);
             let pkt = echo_request(v6, id, seq, opts.size);
@@ -668,13 +672,22 @@ pub fn ping(
             next_send += opts.interval;
             continue;
         }
-        let more = opts.count.is_none_or(|c| stats.transmitted < c);
+        let more = opts.count.map_or(true, |c| stats.transmitted < c);
         if !more {
             let all_done = stats.received + stats.errors >= stats.transmitted;
             if all_done || now >= last_send + opts.timeout {
                 break;
             }
         }
+        // Wake up in time for the next request, and at least every 50 ms to
+        // notice Ctrl-C.
+        let mut wait = Duration::from_millis(50);
+        if more {
+            wait = wait.min(next_send.saturating_duration_since(now));
+        }
+        let _ = s
+            .sock
+            .set_read_timeout(Some(wait.max(Duration::from_micros(100))));
         match receive(&s, id) {
             Ok((from, r)) => match r {
                 Received::Reply { seq, len, ttl } => {
@@ -819,6 +832,9 @@ mod tests {
         );
         assert_eq!(icmp_error_text(false, 3, 1), "Destination Host Unreachable");
         assert_eq!(icmp_error_text(false, 11, 0), "Time to live exceeded");
-        assert_eq!(icmp_error_text(true, 1, 3), "Destination unreachable: Address unreachable");
+        assert_eq!(
+            icmp_error_text(true, 1, 3),
+            "Destination unreachable: Address unreachable"
+        );
     }
 }

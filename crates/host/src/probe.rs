@@ -87,7 +87,10 @@ pub fn parse_ports(args: &[String]) -> Result<Vec<u16>, HostError> {
                 Some((a, b)) => {
                     let (a, b) = (num(a)?, num(b)?);
                     if a > b {
-                        return Err(bad(part, "a range goes from the smaller port to the larger"));
+                        return Err(bad(
+                            part,
+                            "a range goes from the smaller port to the larger",
+                        ));
                     }
                     ports.extend(a..=b);
                 }
@@ -213,8 +216,14 @@ mod tests {
     #[test]
     fn port_lists_and_ranges() {
         let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(parse_ports(&a(&["22", "80", "3389"])).unwrap(), vec![22, 80, 3389]);
-        assert_eq!(parse_ports(&a(&["20-23,22"])).unwrap(), vec![20, 21, 22, 23]);
+        assert_eq!(
+            parse_ports(&a(&["22", "80", "3389"])).unwrap(),
+            vec![22, 80, 3389]
+        );
+        assert_eq!(
+            parse_ports(&a(&["20-23,22"])).unwrap(),
+            vec![20, 21, 22, 23]
+        );
         assert!(parse_ports(&a(&["0"])).is_err());
         assert!(parse_ports(&a(&["70000"])).is_err());
         assert!(parse_ports(&a(&["25-20"])).is_err());

@@ -16,6 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const NETLINK_SOCK_DIAG: i32 = 4;
+const INET_DIAG_SKV6ONLY: u16 = 11;
 
 /// Transport protocol of a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -62,6 +63,8 @@ pub struct RawSocket {
     pub uid: u32,
     /// Socket inode (0 for TIME-WAIT sockets, which no process owns).
     pub inode: u64,
+    /// For an IPv6 socket, whether it refuses IPv4 (`IPV6_V6ONLY`), when known.
+    pub v6only: Option<bool>,
 }
 
 /// The `ss` name of a kernel socket state.
@@ -155,6 +158,7 @@ pub fn parse_proc_net(text: &str, proto: Proto) -> Vec<RawSocket> {
                 bound_if: 0,
                 uid: f[7].parse().ok()?,
                 inode: f[9].parse().ok()?,
+                v6only: None,
             })
         })
         .collect()
@@ -194,6 +198,9 @@ pub fn parse_diag_msg(p: &[u8], proto: Proto) -> Option<RawSocket> {
         send_q: ne_u32(p, 60),
         uid: ne_u32(p, 64),
         inode: u64::from(ne_u32(p, 68)),
+        v6only: crate::netlink::attributes(&p[72..])
+            .find(|(k, _)| *k == INET_DIAG_SKV6ONLY)
+            .and_then(|(_, v)| v.first().map(|b| *b != 0)),
     })
 }
 
@@ -306,7 +313,11 @@ pub fn process_map() -> ProcessMap {
         return map;
     };
     for entry in dir.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let base = entry.path();
@@ -341,7 +352,11 @@ pub fn process_map() -> ProcessMap {
             else {
                 continue;
             };
-            let fdn = fd.file_name().to_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let fdn = fd
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             map.by_inode.entry(inode).or_default().push(ProcessRef {
                 name: name.clone(),
                 pid,
@@ -419,8 +434,9 @@ pub struct SocketEntry {
     pub inode: u64,
     /// Processes holding the socket.
     pub processes: Vec<ProcessRef>,
-    /// Why `processes` is empty: `none` (TIME-WAIT, kernel-owned) or
-    /// `unknown (needs root)`.
+    /// Why `processes` is empty: `kernel` (TIME-WAIT: no process holds it
+    /// any more), `unknown (needs root)` (other users' processes cannot be
+    /// inspected), or `not found` (held outside this system's view of /proc).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process_note: Option<&'static str>,
     /// `server` (listens, or was accepted on a listening port) or `client`.
@@ -437,10 +453,13 @@ pub struct SocketEntry {
     pub ephemeral: bool,
 }
 
-/// Formats an address and port as ss does; `*` for port 0.
-pub fn ss_endpoint(addr: IpAddr, port: u16, ifname: Option<&str>) -> String {
+/// Formats an address and port as ss does: `*` for port 0, and `*` for the
+/// IPv6 wildcard of a dual-stack socket (one that also accepts IPv4), where
+/// `[::]` would suggest IPv6 only.
+pub fn ss_endpoint(addr: IpAddr, port: u16, ifname: Option<&str>, v6only: Option<bool>) -> String {
     let a = match addr {
         IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) if a.is_unspecified() && v6only == Some(false) => "*".to_string(),
         IpAddr::V6(a) => format!("[{a}]"),
     };
     let dev = ifname.map(|n| format!("%{n}")).unwrap_or_default();
@@ -508,11 +527,12 @@ pub fn interpret(
             let process_note = if !processes.is_empty() {
                 None
             } else if s.inode == 0 {
-                Some("none")
+                // TIME-WAIT and request sockets belong to the kernel alone.
+                Some("kernel")
             } else if procs.incomplete {
                 Some("unknown (needs root)")
             } else {
-                Some("none")
+                Some("not found")
             };
             let ifname = ifname_of(s.bound_if);
             SocketEntry {
@@ -525,8 +545,8 @@ pub fn interpret(
                 local_port: s.local_port,
                 peer_addr: s.peer,
                 peer_port: s.peer_port,
-                local: ss_endpoint(s.local, s.local_port, ifname.as_deref()),
-                peer: ss_endpoint(s.peer, s.peer_port, None),
+                local: ss_endpoint(s.local, s.local_port, ifname.as_deref(), s.v6only),
+                peer: ss_endpoint(s.peer, s.peer_port, None, s.v6only),
                 local_ipv4_mapped: mapped(s.local),
                 peer_ipv4_mapped: mapped(s.peer),
                 interface: ifname,
@@ -587,8 +607,8 @@ impl Filter {
         };
         let want_port = self
             .port
-            .is_none_or(|p| e.local_port == p || e.peer_port == p);
-        let want_process = self.process.as_ref().is_none_or(|n| {
+            .map_or(true, |p| e.local_port == p || e.peer_port == p);
+        let want_process = self.process.as_ref().map_or(true, |n| {
             e.processes.iter().any(|p| p.name.contains(n.as_str()))
         });
         want_proto && want_family && want_state && want_port && want_process
@@ -608,8 +628,18 @@ pub fn list(filter: &Filter) -> Result<Vec<SocketEntry>, HostError> {
     let mut entries = interpret(&raw, &procs, ephemeral_range(), &users());
     entries.retain(|e| filter.accepts(e));
     entries.sort_by(|a, b| {
-        (a.proto.name(), a.state != "LISTEN" && a.state != "UNCONN", a.local_port, &a.local)
-            .cmp(&(b.proto.name(), b.state != "LISTEN" && b.state != "UNCONN", b.local_port, &b.local))
+        (
+            a.proto.name(),
+            a.state != "LISTEN" && a.state != "UNCONN",
+            a.local_port,
+            &a.local,
+        )
+            .cmp(&(
+                b.proto.name(),
+                b.state != "LISTEN" && b.state != "UNCONN",
+                b.local_port,
+                &b.local,
+            ))
     });
     Ok(entries)
 }
@@ -729,8 +759,17 @@ mod tests {
         assert_eq!(v[1].uid, 1000);
         assert_eq!(v[2].local, "::1".parse::<IpAddr>().unwrap());
         assert_eq!(v[2].recv_q, 5);
-        assert_eq!(ss_endpoint(v[1].local, 80, None), "[::ffff:127.0.0.1]:80");
-        assert_eq!(ss_endpoint(v[0].peer, 0, None), "[::]:*");
+        assert_eq!(
+            ss_endpoint(v[1].local, 80, None, None),
+            "[::ffff:127.0.0.1]:80"
+        );
+        assert_eq!(ss_endpoint(v[0].peer, 0, None, None), "[::]:*");
+        assert_eq!(ss_endpoint(v[0].local, 22, None, Some(false)), "*:22");
+        assert_eq!(ss_endpoint(v[0].local, 22, None, Some(true)), "[::]:22");
+        assert_eq!(
+            ss_endpoint(v[2].local, 53, Some("lo"), Some(true)),
+            "[::1]%lo:53"
+        );
     }
 
     #[test]
@@ -776,7 +815,7 @@ mod tests {
         assert_eq!(e[2].port_class, "registered");
         assert!(e[2].ephemeral);
         assert_eq!(e[2].service_port, 80);
-        assert_eq!(e[2].process_note, Some("none"));
+        assert_eq!(e[2].process_note, Some("kernel"));
         let conn = Filter::default();
         assert!(!conn.accepts(&e[0]));
         assert!(conn.accepts(&e[1]));
@@ -811,7 +850,9 @@ mod tests {
         assert_eq!(normalize_state("established"), Some("ESTAB"));
         assert_eq!(normalize_state("LISTENING"), Some("LISTEN"));
         assert_eq!(normalize_state("bogus"), None);
-        let u = parse_passwd("root:x:0:0:root:/root:/bin/bash\nsshd:x:105:65534::/run/sshd:/usr/sbin/nologin\n");
+        let u = parse_passwd(
+            "root:x:0:0:root:/root:/bin/bash\nsshd:x:105:65534::/run/sshd:/usr/sbin/nologin\n",
+        );
         assert_eq!(u.get(&105).map(String::as_str), Some("sshd"));
     }
 }

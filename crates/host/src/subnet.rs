@@ -88,7 +88,10 @@ fn v6_mask(prefix: u8) -> u128 {
 /// and returns its prefix length. Non-contiguous masks are rejected.
 pub fn parse_v4_mask(s: &str) -> Result<u8, HostError> {
     let t = s.trim();
-    if let Some(p) = t.strip_prefix('/').or(if t.contains('.') { None } else { Some(t) }) {
+    if let Some(p) = t
+        .strip_prefix('/')
+        .or(if t.contains('.') { None } else { Some(t) })
+    {
         return parse_prefix(p, 32);
     }
     let mask: Ipv4Addr = t.parse().map_err(|_| {
@@ -225,9 +228,13 @@ pub fn compare(hosts: &[HostPrefix]) -> Report {
             if i == j {
                 continue;
             }
-            let on_link =
-                a.addr.is_ipv4() == b.addr.is_ipv4() && masked(b.addr, a.prefix) == infos[i].network;
-            pairs.push(PairView { from: i, to: j, on_link });
+            let on_link = a.addr.is_ipv4() == b.addr.is_ipv4()
+                && masked(b.addr, a.prefix) == infos[i].network;
+            pairs.push(PairView {
+                from: i,
+                to: j,
+                on_link,
+            });
         }
     }
     let same_network = pairs.iter().all(|p| p.on_link);
@@ -276,7 +283,12 @@ pub fn render_host(h: &HostInfo) -> String {
             let (a, m, n) = (u32::from(a), u32::from(m), u32::from(n));
             let _ = writeln!(s, "  address  {}  {}", binary_v4(a), aligned_v4(a));
             let _ = writeln!(s, "  mask     {}  {}", binary_v4(m), aligned_v4(m));
-            let _ = writeln!(s, "  AND      {}  {}  = network", binary_v4(n), aligned_v4(n));
+            let _ = writeln!(
+                s,
+                "  AND      {}  {}  = network",
+                binary_v4(n),
+                aligned_v4(n)
+            );
             let _ = writeln!(
                 s,
                 "  {} network bits, {} host bits",
@@ -304,7 +316,11 @@ pub fn render_host(h: &HostInfo) -> String {
             let _ = writeln!(s, "  broadcast  {b}");
         }
         None if h.addr.is_ipv4() => {
-            let _ = writeln!(s, "  broadcast  none (/{} has no broadcast address)", h.prefix);
+            let _ = writeln!(
+                s,
+                "  broadcast  none (/{} has no broadcast address)",
+                h.prefix
+            );
         }
         None => {}
     }
@@ -342,7 +358,11 @@ pub fn render(report: &Report) -> String {
     for p in &report.pairs {
         let (a, b) = (&report.hosts[p.from], &report.hosts[p.to]);
         if a.addr.is_ipv4() != b.addr.is_ipv4() {
-            let _ = writeln!(s, "  {} and {} are not even the same IP version.", a.addr, b.addr);
+            let _ = writeln!(
+                s,
+                "  {} and {} are not even the same IP version.",
+                a.addr, b.addr
+            );
             continue;
         }
         if !same_masks || !p.on_link {
@@ -383,7 +403,10 @@ mod tests {
         let r = compare(&[a, b]);
         assert!(r.same_network);
         assert_eq!(r.hosts[0].network, "172.17.0.0".parse::<IpAddr>().unwrap());
-        assert_eq!(r.hosts[1].broadcast, Some("172.17.255.255".parse().unwrap()));
+        assert_eq!(
+            r.hosts[1].broadcast,
+            Some("172.17.255.255".parse().unwrap())
+        );
         assert_eq!(r.hosts[0].host_count, "65534");
         let text = render(&r);
         assert!(text.contains("Same network: yes"), "{text}");
@@ -397,7 +420,10 @@ mod tests {
         assert!(!r.same_network);
         let text = render(&r);
         assert!(text.contains("Same network: no."));
-        assert!(text.contains("192.168.2.10 AND /24 = 192.168.2.0"), "{text}");
+        assert!(
+            text.contains("192.168.2.10 AND /24 = 192.168.2.0"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -410,7 +436,12 @@ mod tests {
 
     #[test]
     fn bare_address_takes_common_mask() {
-        assert_eq!(parse_host("10.1.2.3", Some("255.255.255.0")).unwrap().prefix, 24);
+        assert_eq!(
+            parse_host("10.1.2.3", Some("255.255.255.0"))
+                .unwrap()
+                .prefix,
+            24
+        );
         assert_eq!(parse_host("10.1.2.3", Some("/8")).unwrap().prefix, 8);
         assert_eq!(parse_host("10.1.2.3", Some("20")).unwrap().prefix, 20);
         assert!(parse_host("10.1.2.3", None).is_err());
@@ -420,7 +451,9 @@ mod tests {
     fn bad_input_is_rejected_with_a_reason() {
         let e = parse_host("172.17.2.300/16", None).unwrap_err().to_string();
         assert!(e.contains("0 to 255"), "{e}");
-        let e = parse_host("10.0.0.1/255.0.255.0", None).unwrap_err().to_string();
+        let e = parse_host("10.0.0.1/255.0.255.0", None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ones followed by zeros"), "{e}");
         let e = parse_host("10.0.0.1/33", None).unwrap_err().to_string();
         assert!(e.contains("/0 to /32"), "{e}");
@@ -445,12 +478,21 @@ mod tests {
     fn ipv6_prefixes() {
         let r = compare(&[h("2001:db8:1::10/64"), h("2001:db8:1::20/64")]);
         assert!(r.same_network);
-        assert_eq!(r.hosts[0].network, "2001:db8:1::".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            r.hosts[0].network,
+            "2001:db8:1::".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(r.hosts[0].host_count, "18446744073709551616");
         let text = render_host(&r.hosts[0]);
-        assert!(text.contains("ffff:ffff:ffff:ffff:0000:0000:0000:0000"), "{text}");
+        assert!(
+            text.contains("ffff:ffff:ffff:ffff:0000:0000:0000:0000"),
+            "{text}"
+        );
         let r = compare(&[h("2001:db8:1::10/64"), h("10.0.0.1/8")]);
         assert!(!r.same_network);
-        assert_eq!(info(h("::/0")).host_count, "340282366920938463463374607431768211456");
+        assert_eq!(
+            info(h("::/0")).host_count,
+            "340282366920938463463374607431768211456"
+        );
     }
 }
