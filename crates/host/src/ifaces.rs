@@ -690,7 +690,7 @@ fn render_address(s: &mut String, family: &str, a: &Address) {
     let what = match (a.dynamic, a.valid_lft) {
         (true, _) => "lease",
         (false, Lifetime::Unknown) => "lifetime",
-        (false, _) => "static",
+        (false, _) => "static, no lease",
     };
     let _ = writeln!(
         s,

@@ -649,21 +649,25 @@ pub fn ping(
             break;
         }
         let now = Instant::now();
-        let more = opts.count.map_or(true, |c| stats.transmitted < c);
+        let more = !matches!(opts.count, Some(c) if stats.transmitted >= c);
         if more && now >= next_send {
             seq = seq.wrapping_add(1);
             let pkt = echo_request(v6, id, seq, opts.size);
             match s.sock.send_to(&pkt, &dest) {
                 Ok(_) => {}
                 Err(e) => {
-                    // iputils reports the failure and goes on counting.
-                    writeln!(out, "ping: sendmsg: {e}").map_err(io_err)?;
-                    if stats.transmitted == 0 && e.kind() == io::ErrorKind::PermissionDenied {
+                    // No route or no permission from the start: nothing can
+                    // work, stop like iputils (exit 2). Later failures are
+                    // reported and counted as lost.
+                    let fatal = e.kind() == io::ErrorKind::PermissionDenied
+                        || e.raw_os_error() == Some(libc::ENETUNREACH);
+                    if stats.transmitted == 0 && fatal {
                         return Err(HostError::Os {
-                            what: "send an echo request".into(),
+                            what: format!("send an echo request to {addr}"),
                             source: e,
                         });
                     }
+                    writeln!(out, "ping: sendmsg: {e}").map_err(io_err)?;
                 }
             }
             sent_at.insert(seq, Instant::now());
@@ -672,7 +676,7 @@ pub fn ping(
             next_send += opts.interval;
             continue;
         }
-        let more = opts.count.map_or(true, |c| stats.transmitted < c);
+        let more = !matches!(opts.count, Some(c) if stats.transmitted >= c);
         if !more {
             let all_done = stats.received + stats.errors >= stats.transmitted;
             if all_done || now >= last_send + opts.timeout {
@@ -688,8 +692,8 @@ pub fn ping(
         let _ = s
             .sock
             .set_read_timeout(Some(wait.max(Duration::from_micros(100))));
-        match receive(&s, id) {
-            Ok((from, r)) => match r {
+        if let Ok((from, r)) = receive(&s, id) {
+            match r {
                 Received::Reply { seq, len, ttl } => {
                     let Some(t0) = sent_at.get(&seq) else {
                         continue;
@@ -726,8 +730,7 @@ pub fn ping(
                     .map_err(io_err)?;
                 }
                 Received::Other => {}
-            },
-            Err(_) => {}
+            }
         }
         out.flush().map_err(io_err)?;
     }

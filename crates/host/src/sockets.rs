@@ -605,12 +605,14 @@ impl Filter {
             None if self.listening => matches!(e.state, "LISTEN" | "UNCONN"),
             None => !matches!(e.state, "LISTEN" | "UNCONN" | "TIME-WAIT" | "SYN-RECV"),
         };
-        let want_port = self
-            .port
-            .map_or(true, |p| e.local_port == p || e.peer_port == p);
-        let want_process = self.process.as_ref().map_or(true, |n| {
-            e.processes.iter().any(|p| p.name.contains(n.as_str()))
-        });
+        let want_port = match self.port {
+            Some(p) => e.local_port == p || e.peer_port == p,
+            None => true,
+        };
+        let want_process = match &self.process {
+            Some(n) => e.processes.iter().any(|p| p.name.contains(n.as_str())),
+            None => true,
+        };
         want_proto && want_family && want_state && want_port && want_process
     }
 }
