@@ -177,7 +177,7 @@ pub fn render(r: &ProbeReport) -> String {
         "TCP connect to {} ({}), timeout {} ms",
         r.host, r.address, r.timeout_ms
     );
-    let _ = writeln!(s, "{:<7}{:<13}{:>11}  SERVICE", "PORT", "STATE", "TIME");
+    let _ = writeln!(s, "{:<7}{:<13}{:>10}     SERVICE", "PORT", "STATE", "TIME");
     for p in &r.ports {
         let _ = writeln!(
             s,
