@@ -21,6 +21,9 @@ const READ_BUFFER: usize = 1024 * 1024;
 const INITIAL_RECORD_BUFFER: usize = 64 * 1024;
 /// Most interface description blocks kept for one file (over all sections).
 pub const MAX_INTERFACES: usize = 65_536;
+/// Most bytes of interface text (names, descriptions, comments...) kept for
+/// one file, so that memory stays bounded whatever the file holds.
+const MAX_INTERFACE_TEXT: usize = 64 * 1024 * 1024;
 
 const SHB_MAGIC: [u8; 4] = [0x0A, 0x0D, 0x0D, 0x0A];
 
@@ -67,6 +70,8 @@ pub struct CaptureReader {
     /// Index in `interfaces` of the current section's first interface.
     section_first_if: usize,
     frames: u64,
+    /// Bytes of text held in `interfaces`.
+    interface_text: usize,
     /// A result read ahead at open (pcapng reads up to the first packet).
     pending: Option<Result<Option<Loc>, CaptureError>>,
     done: bool,
@@ -142,6 +147,7 @@ impl CaptureReader {
             section: SectionInfo::default(),
             section_first_if: 0,
             frames: 0,
+            interface_text: 0,
             pending: None,
             done: false,
         };
@@ -188,6 +194,15 @@ impl CaptureReader {
     /// truncated record that follows them (see [`CaptureError::is_truncation`]).
     /// After an error, every further call returns `None`.
     pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, CaptureError>> {
+        self.next_frame_with_interfaces().map(|r| r.map(|(f, _)| f))
+    }
+
+    /// Like [`next_frame`](Self::next_frame), also lending the interfaces known
+    /// so far (a pcapng file may describe a new interface just before the frame).
+    #[allow(clippy::type_complexity)]
+    pub fn next_frame_with_interfaces(
+        &mut self,
+    ) -> Option<Result<(Frame<'_>, &[InterfaceInfo]), CaptureError>> {
         if self.done {
             return None;
         }
@@ -201,7 +216,7 @@ impl CaptureReader {
         match next {
             Ok(Some(loc)) => {
                 let buf = &self.buf;
-                Some(Ok(Frame {
+                let frame = Frame {
                     number: loc.number,
                     ts_ns: loc.ts_ns,
                     orig_len: loc.orig_len,
@@ -212,7 +227,8 @@ impl CaptureReader {
                         .comment
                         .and_then(|r| buf.get(r))
                         .and_then(|b| std::str::from_utf8(b).ok()),
-                }))
+                };
+                Some(Ok((frame, &self.interfaces[..])))
             }
             Ok(None) => {
                 self.done = true;

@@ -189,6 +189,9 @@ pub fn write_display_value(out: &mut String, d: &Dissection, data: &[u8], id: No
     let n = d.node(id);
     match n.value {
         Value::U(v) => match n.def.vals {
+            Vals::Pairs(_) | Vals::Ranges(_) if n.def.base == Base::None => {
+                out.push_str(n.def.value_name(v).unwrap_or("Unknown"));
+            }
             Vals::Pairs(_) | Vals::Ranges(_) => {
                 let name = n.def.value_name(v).unwrap_or("Unknown");
                 out.push_str(name);
@@ -241,7 +244,11 @@ pub fn write_label(out: &mut String, d: &Dissection, data: &[u8], id: NodeId) {
         out.push_str(d.span_str(n.label));
     } else {
         if n.def.mask != 0 {
-            let width = (n.len * 8).clamp(8, 64);
+            let width = match (n.def.bits, n.def.kind.bits()) {
+                (0, 0) => (n.len * 8).clamp(8, 64),
+                (0, k) => k,
+                (b, _) => u32::from(b),
+            };
             let b = d.bytes(data, id);
             let raw = b.iter().take(8).fold(0u64, |a, &x| (a << 8) | u64::from(x));
             write_bits(out, n.def, width, raw);

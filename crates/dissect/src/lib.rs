@@ -31,6 +31,8 @@ pub struct Trackers {
     pub udp: proto::udp::Tracker,
     /// Capture interface names, by interface id (for the Frame layer).
     pub interface_names: Vec<Option<String>>,
+    /// pcapng section number (from 1) of each interface; empty for pcap files.
+    pub interface_sections: Vec<u32>,
 }
 
 /// Dissection preferences.
@@ -78,9 +80,11 @@ impl Dissector {
         }
     }
 
-    /// Sets the names of the capture's interfaces, by interface id.
-    pub fn set_interface_names(&mut self, names: Vec<Option<String>>) {
+    /// Sets the names of the capture's interfaces, by interface id, and for
+    /// pcapng files the section (from 1) each belongs to.
+    pub fn set_interfaces(&mut self, names: Vec<Option<String>>, sections: Vec<u32>) {
         self.trackers.interface_names = names;
+        self.trackers.interface_sections = sections;
     }
 
     /// Tells the dissector the last dissected frame was displayed (for

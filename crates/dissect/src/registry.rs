@@ -147,6 +147,9 @@ pub struct FieldDef {
     pub vals: Vals,
     /// What the field means, in a sentence, for `sonde explain` and `sonde fields`.
     pub blurb: &'static str,
+    /// Width in bits of the bit pattern shown for a masked boolean (0: the
+    /// node's bytes), as Wireshark's `FT_BOOLEAN` display width.
+    pub bits: u8,
 }
 
 impl FieldDef {
@@ -164,7 +167,14 @@ impl FieldDef {
             mask: 0,
             vals: Vals::None,
             blurb: "",
+            bits: 0,
         }
+    }
+
+    /// Sets the width of a boolean's bit pattern.
+    pub const fn bits(mut self, bits: u8) -> FieldDef {
+        self.bits = bits;
+        self
     }
 
     /// Sets the display base.

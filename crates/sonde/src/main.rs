@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd_host;
+mod cmd_read;
 
 /// Network analysis for students and admins: capture files dissected like
 /// Wireshark, the host's addresses, sockets and reachability.
@@ -18,6 +19,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Read a capture file: one summary line per frame (like `tshark -r`), the
+    /// detail tree (-V), a hex dump (-x), chosen fields (-T fields -e F) or JSON.
+    Read(cmd_read::ReadArgs),
+    /// Explain every field of one frame: layer, PDU name, offset, length, bytes,
+    /// value in decimal and hex (binary for bit fields) and what it means.
+    Explain(cmd_read::ExplainArgs),
+    /// List the field registry, like `tshark -G fields`: kind, name, abbreviation.
+    Fields(cmd_read::FieldsArgs),
     #[command(flatten)]
     Host(cmd_host::HostCommand),
 }
@@ -25,6 +34,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Read(a) => cmd_read::run_read(a),
+        Command::Explain(a) => cmd_read::run_explain(a),
+        Command::Fields(a) => cmd_read::run_fields(a),
         Command::Host(cmd) => cmd_host::run(cmd),
     }
 }

@@ -8,6 +8,8 @@ use crate::tree::{Value, ROOT};
 /// `frame`
 pub static FRAME: FieldDef = FieldDef::new("frame", "Frame", Kind::Protocol)
     .blurb("What the capture recorded about this frame: when, how long, on which interface.");
+static SECTION_NUMBER: FieldDef = FieldDef::new("frame.section_number", "Section number", Kind::U32)
+    .blurb("Which section of a pcapng file the frame is in (files merged from several captures have several).");
 static INTERFACE_ID: FieldDef = FieldDef::new("frame.interface_id", "Interface id", Kind::U32)
     .blurb("Which capture interface the frame arrived on (pcapng interface number).");
 static INTERFACE_NAME: FieldDef =
@@ -115,6 +117,9 @@ pub fn dissect(cx: &mut Ctx<'_>) -> u32 {
                 "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits)",
                 f.number, f.orig_len, u64::from(f.orig_len) * 8, f.cap_len, u64::from(f.cap_len) * 8)),
         }
+    }
+    if let Some(&sec) = cx.trk.interface_sections.get(f.interface_id as usize) {
+        cx.d.add(top, &SECTION_NUMBER, 0, 0, Value::U(u64::from(sec)));
     }
     if let Some(name) = iface_name {
         let id = cx.d.add(

@@ -63,6 +63,7 @@ static CODE: FieldDef = FieldDef::new("icmp.code", "Code", Kind::U8)
 static CHECKSUM: FieldDef = FieldDef::new("icmp.checksum", "Checksum", Kind::U16).base(Base::Hex);
 static CHECKSUM_STATUS: FieldDef =
     FieldDef::new("icmp.checksum.status", "Checksum Status", Kind::U8)
+        .base(Base::None)
         .vals(super::ipv4::CHECKSUM_STATUS);
 static IDENT: FieldDef = FieldDef::new("icmp.ident", "Identifier (BE)", Kind::U16)
     .base(Base::DecHex)

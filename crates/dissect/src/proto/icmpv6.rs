@@ -43,6 +43,7 @@ static CODE: FieldDef = FieldDef::new("icmpv6.code", "Code", Kind::U8);
 static CHECKSUM: FieldDef = FieldDef::new("icmpv6.checksum", "Checksum", Kind::U16).base(Base::Hex);
 static CHECKSUM_STATUS: FieldDef =
     FieldDef::new("icmpv6.checksum.status", "Checksum Status", Kind::U8)
+        .base(Base::None)
         .vals(super::ipv4::CHECKSUM_STATUS);
 static RESERVED: FieldDef = FieldDef::new("icmpv6.reserved", "Reserved", Kind::Bytes);
 static ECHO_ID: FieldDef =

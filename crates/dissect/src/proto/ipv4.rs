@@ -149,7 +149,9 @@ static CHECKSUM: FieldDef = FieldDef::new("ip.checksum", "Header Checksum", Kind
 static CHECKSUM_CALC: FieldDef =
     FieldDef::new("ip.checksum_calculated", "Calculated Checksum", Kind::U16).base(Base::Hex);
 static CHECKSUM_STATUS_F: FieldDef =
-    FieldDef::new("ip.checksum.status", "Header checksum status", Kind::U8).vals(CHECKSUM_STATUS);
+    FieldDef::new("ip.checksum.status", "Header checksum status", Kind::U8)
+        .base(Base::None)
+        .vals(CHECKSUM_STATUS);
 static SRC: FieldDef = FieldDef::new("ip.src", "Source Address", Kind::Ipv4)
     .blurb("IPv4 address of the host that sent the packet.");
 static DST: FieldDef = FieldDef::new("ip.dst", "Destination Address", Kind::Ipv4)

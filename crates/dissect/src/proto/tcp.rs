@@ -37,25 +37,38 @@ static HDR_LEN: FieldDef = FieldDef::new("tcp.hdr_len", "Header Length", Kind::U
     .blurb("Length of the TCP header with options, in bytes (the field counts 32-bit words).");
 static FLAGS: FieldDef = FieldDef::new("tcp.flags", "Flags", Kind::U16).base(Base::Hex).mask(0x0fff)
     .blurb("Control bits: SYN opens, FIN closes, RST aborts, ACK acknowledges, PSH pushes data to the application.");
-static F_RES: FieldDef = FieldDef::new("tcp.flags.res", "Reserved", Kind::Bool).mask(0xe00);
-static F_AE: FieldDef = FieldDef::new("tcp.flags.ae", "Accurate ECN", Kind::Bool).mask(0x100);
-static F_CWR: FieldDef =
-    FieldDef::new("tcp.flags.cwr", "Congestion Window Reduced", Kind::Bool).mask(0x80);
-static F_ECE: FieldDef = FieldDef::new("tcp.flags.ece", "ECN-Echo", Kind::Bool).mask(0x40);
-static F_URG: FieldDef = FieldDef::new("tcp.flags.urg", "Urgent", Kind::Bool).mask(0x20);
+static F_RES: FieldDef = FieldDef::new("tcp.flags.res", "Reserved", Kind::Bool)
+    .mask(0xe00)
+    .bits(12);
+static F_AE: FieldDef = FieldDef::new("tcp.flags.ae", "Accurate ECN", Kind::Bool)
+    .mask(0x100)
+    .bits(12);
+static F_CWR: FieldDef = FieldDef::new("tcp.flags.cwr", "Congestion Window Reduced", Kind::Bool)
+    .mask(0x80)
+    .bits(12);
+static F_ECE: FieldDef = FieldDef::new("tcp.flags.ece", "ECN-Echo", Kind::Bool)
+    .mask(0x40)
+    .bits(12);
+static F_URG: FieldDef = FieldDef::new("tcp.flags.urg", "Urgent", Kind::Bool)
+    .mask(0x20)
+    .bits(12);
 static F_ACK: FieldDef = FieldDef::new("tcp.flags.ack", "Acknowledgment", Kind::Bool)
     .mask(0x10)
+    .bits(12)
     .blurb("The acknowledgement number is valid (set on every segment after the first SYN).");
 static F_PUSH: FieldDef = FieldDef::new("tcp.flags.push", "Push", Kind::Bool)
     .mask(0x08)
+    .bits(12)
     .blurb("Deliver the data to the application now.");
 static F_RESET: FieldDef = FieldDef::new("tcp.flags.reset", "Reset", Kind::Bool)
     .mask(0x04)
+    .bits(12)
     .blurb("Abort the connection (or refuse it, in answer to a SYN).");
-static F_SYN: FieldDef = FieldDef::new("tcp.flags.syn", "Syn", Kind::Bool).mask(0x02)
+static F_SYN: FieldDef = FieldDef::new("tcp.flags.syn", "Syn", Kind::Bool).mask(0x02).bits(12)
     .blurb("Synchronize sequence numbers: opens a connection (first two segments of the three-way handshake).");
 static F_FIN: FieldDef = FieldDef::new("tcp.flags.fin", "Fin", Kind::Bool)
     .mask(0x01)
+    .bits(12)
     .blurb("The sender has no more data: closes its direction of the connection.");
 static F_STR: FieldDef = FieldDef::new("tcp.flags.str", "TCP Flags", Kind::Str);
 static WINDOW_VALUE: FieldDef = FieldDef::new("tcp.window_size_value", "Window", Kind::U16).blurb(
@@ -71,6 +84,7 @@ static CHECKSUM_CALC: FieldDef =
     FieldDef::new("tcp.checksum_calculated", "Calculated Checksum", Kind::U16).base(Base::Hex);
 static CHECKSUM_STATUS: FieldDef =
     FieldDef::new("tcp.checksum.status", "Checksum Status", Kind::U8)
+        .base(Base::None)
         .vals(super::ipv4::CHECKSUM_STATUS);
 static URGENT: FieldDef = FieldDef::new("tcp.urgent_pointer", "Urgent Pointer", Kind::U16);
 static OPTIONS: FieldDef = FieldDef::new("tcp.options", "TCP Options", Kind::Bytes)
@@ -326,7 +340,7 @@ pub fn completeness_name(v: u8) -> &'static str {
         _ if handshake && closed && v & 8 != 0 => "Complete, WITH_DATA",
         _ if handshake && closed => "Complete, NO_DATA",
         1 => "Incomplete, SYN_SENT",
-        3 => "Incomplete, CONNECTION_REQUEST",
+        3 => "Incomplete, CLIENT_ESTABLISHED",
         7 => "Incomplete, ESTABLISHED",
         15 => "Incomplete, DATA",
         _ => "Incomplete",

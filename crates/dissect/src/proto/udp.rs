@@ -25,6 +25,7 @@ static CHECKSUM_CALC: FieldDef =
     FieldDef::new("udp.checksum_calculated", "Calculated Checksum", Kind::U16).base(Base::Hex);
 static CHECKSUM_STATUS: FieldDef =
     FieldDef::new("udp.checksum.status", "Checksum Status", Kind::U8)
+        .base(Base::None)
         .vals(super::ipv4::CHECKSUM_STATUS);
 static STREAM: FieldDef = FieldDef::new("udp.stream", "Stream index", Kind::U32).blurb(
     "Wireshark's number for this pair of addresses and ports, from 0 in order of appearance.",

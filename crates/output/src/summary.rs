@@ -1,0 +1,132 @@
+//! The one-line summary of a frame, in tshark's layout:
+//! `    1   0.000000 172.17.2.140 → 109.234.162.100 TCP 66 62908 → 80 [SYN] ...`
+
+use sonde_dissect::display::civil_utc;
+use sonde_dissect::tree::Addr;
+use sonde_dissect::Dissection;
+use std::fmt::Write;
+
+/// How the Time column is shown (tshark's `-t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeFormat {
+    /// Seconds since the first frame (`r`, the default).
+    #[default]
+    Relative,
+    /// Absolute time of day (`a`).
+    Absolute,
+    /// Absolute date and time (`ad`).
+    AbsoluteDate,
+    /// Seconds since the previous captured frame (`d`).
+    Delta,
+    /// Seconds since the previous displayed frame (`dd`).
+    DeltaDisplayed,
+    /// Seconds since the epoch (`e`).
+    Epoch,
+    /// UTC time of day (`u`).
+    Utc,
+    /// UTC date and time (`ud`).
+    UtcDate,
+}
+
+impl TimeFormat {
+    /// Parses tshark's `-t` argument.
+    pub fn parse(s: &str) -> Option<TimeFormat> {
+        Some(match s {
+            "r" => TimeFormat::Relative,
+            "a" => TimeFormat::Absolute,
+            "ad" => TimeFormat::AbsoluteDate,
+            "d" => TimeFormat::Delta,
+            "dd" => TimeFormat::DeltaDisplayed,
+            "e" => TimeFormat::Epoch,
+            "u" => TimeFormat::Utc,
+            "ud" => TimeFormat::UtcDate,
+            _ => return None,
+        })
+    }
+}
+
+/// Summary options.
+#[derive(Debug, Clone, Copy)]
+pub struct SummaryOptions {
+    /// Time column format.
+    pub time: TimeFormat,
+    /// Decimal places of the time column (6 for microsecond files, 9 for nanosecond).
+    pub precision: usize,
+    /// Resolve MAC addresses to vendor names in the address columns.
+    pub resolve_mac: bool,
+}
+
+impl Default for SummaryOptions {
+    fn default() -> Self {
+        SummaryOptions {
+            time: TimeFormat::Relative,
+            precision: 6,
+            resolve_mac: true,
+        }
+    }
+}
+
+fn write_frac(out: &mut String, ns: i64, precision: usize) {
+    let sign = if ns < 0 { "-" } else { "" };
+    let a = ns.unsigned_abs();
+    let div = 10u64.pow(9 - precision.min(9) as u32);
+    let _ = write!(
+        out,
+        "{sign}{}.{:0p$}",
+        a / 1_000_000_000,
+        (a % 1_000_000_000) / div,
+        p = precision
+    );
+}
+
+/// Writes the Time column text.
+pub fn write_time(out: &mut String, d: &Dissection, o: &SummaryOptions) {
+    let f = &d.frame;
+    let p = o.precision.min(9);
+    let div = 10u64.pow(9 - p as u32);
+    let tod = |out: &mut String, date: bool| {
+        let (y, mo, da, h, mi, s, n) = civil_utc(f.ts_ns);
+        if date {
+            let _ = write!(out, "{y:04}-{mo:02}-{da:02} ");
+        }
+        let _ = write!(out, "{h:02}:{mi:02}:{s:02}.{:0p$}", u64::from(n) / div);
+    };
+    match o.time {
+        TimeFormat::Relative => write_frac(out, f.rel_ns, p),
+        TimeFormat::Delta => write_frac(out, f.delta_ns, p),
+        TimeFormat::DeltaDisplayed => write_frac(out, f.delta_displayed_ns, p),
+        TimeFormat::Epoch => write_frac(out, f.ts_ns, p),
+        TimeFormat::Absolute | TimeFormat::Utc => tod(out, false),
+        TimeFormat::AbsoluteDate | TimeFormat::UtcDate => tod(out, true),
+    }
+}
+
+/// Writes an address column.
+pub fn write_addr(out: &mut String, a: Addr, resolve_mac: bool) {
+    match a {
+        Addr::None => {}
+        Addr::Mac(m) if resolve_mac => sonde_dissect::oui::write_resolved(out, m),
+        Addr::Mac(m) => sonde_dissect::oui::write_plain(out, m),
+        Addr::V4(b) => {
+            let _ = write!(out, "{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
+        }
+        Addr::V6(b) => {
+            let _ = write!(out, "{}", std::net::Ipv6Addr::from(b));
+        }
+    }
+}
+
+/// Writes the summary line (without newline).
+pub fn write_summary(out: &mut String, d: &Dissection, o: &SummaryOptions) {
+    let mut col = String::with_capacity(40);
+    let _ = write!(out, "{:>5} ", d.frame.number);
+    write_time(&mut col, d, o);
+    let _ = write!(out, "{col:>10} ");
+    col.clear();
+    write_addr(&mut col, d.cols.src, o.resolve_mac);
+    let _ = write!(out, "{col:>12} → ");
+    col.clear();
+    write_addr(&mut col, d.cols.dst, o.resolve_mac);
+    let _ = write!(out, "{col:<12} ");
+    let _ = write!(out, "{} {} {}", d.cols.protocol, d.frame.orig_len, d.info());
+}

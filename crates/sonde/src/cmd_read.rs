@@ -1,0 +1,347 @@
+//! `sonde read`, `sonde explain`, `sonde fields`: capture files through the
+//! dissector to the printers.
+
+use clap::{Args, ValueEnum};
+use sonde_capture::{CaptureError, CaptureReader, InterfaceInfo};
+use sonde_dissect::{Dissection, Dissector, Options};
+use sonde_output::{FieldsOptions, FieldsPrinter, SummaryOptions, TimeFormat};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Output formats of `read` (tshark's `-T`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Summary lines, or the detail tree with -V.
+    Text,
+    /// The values of the fields given with -e.
+    Fields,
+    /// tshark's JSON layout, an array of frames.
+    Json,
+    /// One compact JSON object per line.
+    Jsonl,
+}
+
+/// Arguments of `sonde read`.
+#[derive(Args, Debug)]
+pub struct ReadArgs {
+    /// Capture file: pcap or pcapng, gzip-compressed or not; `-` reads standard input.
+    #[arg(value_name = "FILE", required_unless_present = "read_file")]
+    file: Option<PathBuf>,
+    /// The capture file, as tshark spells it (`-r FILE`).
+    #[arg(short = 'r', value_name = "FILE")]
+    read_file: Option<PathBuf>,
+    /// Stop after this many frames.
+    #[arg(short = 'c', value_name = "N")]
+    count: Option<u64>,
+    /// Print the detail tree of each frame (every field, Wireshark's labels).
+    #[arg(short = 'V')]
+    verbose: bool,
+    /// Print a hex and ASCII dump of each frame.
+    #[arg(short = 'x')]
+    hex: bool,
+    /// Time column: r relative to the first frame, a absolute, ad absolute with
+    /// date, d delta, dd delta displayed, e epoch, u UTC, ud UTC with date.
+    #[arg(short = 't', value_name = "FORMAT", default_value = "r")]
+    time: String,
+    /// Output format.
+    #[arg(short = 'T', value_enum, default_value = "text")]
+    format: Format,
+    /// A field to print with -T fields (repeatable), e.g. -e ip.src -e tcp.dstport.
+    #[arg(short = 'e', value_name = "FIELD")]
+    fields: Vec<String>,
+    /// Fields options, as tshark: header=y|n, separator=/t|/s|C,
+    /// occurrence=a|f|l|N, aggregator=C, quote=d|s|n (repeatable).
+    #[arg(short = 'E', value_name = "OPTION")]
+    field_opts: Vec<String>,
+    /// Do not resolve MAC address vendors in the address columns.
+    #[arg(short = 'n')]
+    no_resolve: bool,
+    /// Verify IPv4, TCP and UDP checksums (Wireshark's default is not to).
+    #[arg(long)]
+    verify_checksums: bool,
+}
+
+/// Arguments of `sonde explain`.
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// Capture file.
+    file: PathBuf,
+    /// Frame number (from 1, as in the No. column).
+    frame: u64,
+}
+
+/// Arguments of `sonde fields`.
+#[derive(Args, Debug)]
+pub struct FieldsArgs {
+    /// Only fields whose abbreviation starts with this (e.g. `tcp` or `ip.flags`).
+    prefix: Option<String>,
+}
+
+fn open(path: &Path) -> Result<CaptureReader, CaptureError> {
+    if path == Path::new("-") {
+        CaptureReader::from_read(Box::new(io::stdin()))
+    } else {
+        CaptureReader::open(path)
+    }
+}
+
+fn names_of(ifs: &[InterfaceInfo]) -> Vec<Option<String>> {
+    ifs.iter()
+        .map(|i| i.name.clone().or_else(|| i.description.clone()))
+        .collect()
+}
+
+/// Time precision of the Time column: the file's timestamp resolution.
+fn precision_of(ifs: &[InterfaceInfo]) -> usize {
+    ifs.iter()
+        .map(|i| {
+            if i.tsresol & 0x80 != 0 {
+                9
+            } else {
+                usize::from(i.tsresol).min(9)
+            }
+        })
+        .max()
+        .unwrap_or(6)
+}
+
+/// Reads frames through the dissector, calling `each` for every frame until it
+/// returns false or `limit` frames were seen. Returns the read error, if any.
+fn for_each_frame(
+    path: &Path,
+    opts: Options,
+    want_labels: bool,
+    mut each: impl FnMut(&Dissection, &[u8], &[InterfaceInfo]) -> io::Result<bool>,
+) -> Result<(), String> {
+    let mut reader = open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut dis = Dissector::new(opts);
+    let mut d = Dissection::new();
+    d.want_labels = want_labels;
+    let mut known_ifs = 0;
+    let reader_format = reader.format();
+    while let Some(next) = reader.next_frame_with_interfaces() {
+        match next {
+            Ok((frame, ifs)) => {
+                if ifs.len() != known_ifs {
+                    known_ifs = ifs.len();
+                    let sections =
+                        if matches!(reader_format, sonde_capture::FileFormat::PcapNg { .. }) {
+                            ifs.iter().map(|i| i.section + 1).collect()
+                        } else {
+                            Vec::new()
+                        };
+                    dis.set_interfaces(names_of(ifs), sections);
+                }
+                dis.dissect(&frame, &mut d);
+                dis.mark_displayed(&d);
+                match each(&d, frame.data, ifs) {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+                    Err(e) => return Err(format!("writing output: {e}")),
+                }
+            }
+            Err(e) if e.is_truncation() => {
+                return Err(format!(
+                    "{}: the file appears to have been cut short in the middle of a packet: {e}",
+                    path.display()
+                ));
+            }
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    Ok(())
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("sonde: {msg}");
+    ExitCode::from(2)
+}
+
+/// Runs `sonde read`.
+pub fn run_read(a: ReadArgs) -> ExitCode {
+    let Some(path) = a.read_file.clone().or(a.file.clone()) else {
+        return fail("no capture file given");
+    };
+    let Some(time) = TimeFormat::parse(&a.time) else {
+        return fail(&format!(
+            "invalid time format '{}': use r, a, ad, d, dd, e, u or ud",
+            a.time
+        ));
+    };
+    let mut summary = SummaryOptions {
+        time,
+        precision: 6,
+        resolve_mac: !a.no_resolve,
+    };
+    let mut fields = None;
+    if a.format == Format::Fields {
+        if a.fields.is_empty() {
+            return fail("-T fields needs at least one field: -e FIELD (see `sonde fields`)");
+        }
+        let mut fo = FieldsOptions::default();
+        for o in &a.field_opts {
+            if let Err(e) = fo.apply(o) {
+                return fail(&e);
+            }
+        }
+        match FieldsPrinter::new(&a.fields, fo, summary) {
+            Ok(p) => fields = Some(p),
+            Err(bad) => {
+                return fail(&format!(
+                    "unknown field{}: {} (see `sonde fields` for the list)",
+                    if bad.len() > 1 { "s" } else { "" },
+                    bad.join(", ")
+                ));
+            }
+        }
+    } else if !a.fields.is_empty() {
+        return fail("-e needs -T fields");
+    }
+    let opts = Options {
+        verify_checksums: a.verify_checksums,
+        ..Options::default()
+    };
+    let want_labels = a.verbose && a.format == Format::Text;
+    let stdout = io::stdout();
+    let mut w = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut buf = String::with_capacity(1 << 16);
+    let mut n = 0u64;
+    let limit = a.count.unwrap_or(u64::MAX);
+    if limit == 0 {
+        return ExitCode::SUCCESS;
+    }
+    let mut header_done = false;
+    let mut first_json = true;
+    let mut precision_set = false;
+    let result = for_each_frame(&path, opts, want_labels, |d, data, ifs| {
+        if !precision_set {
+            summary.precision = precision_of(ifs);
+            precision_set = true;
+        }
+        buf.clear();
+        match a.format {
+            Format::Text => {
+                if a.verbose {
+                    sonde_output::tree::write_tree(&mut buf, d, data);
+                    buf.push('\n');
+                } else if !a.hex {
+                    sonde_output::summary::write_summary(&mut buf, d, &summary);
+                    buf.push('\n');
+                }
+                if a.hex {
+                    sonde_output::hex::write_hex(&mut buf, d, data);
+                    buf.push('\n');
+                }
+            }
+            Format::Fields => {
+                let p = fields.as_mut().expect("fields printer built above");
+                if !header_done {
+                    header_done = true;
+                    if let Some(h) = p.header() {
+                        buf.push_str(&h);
+                        buf.push('\n');
+                    }
+                }
+                p.write_line(&mut buf, d, data);
+                buf.push('\n');
+            }
+            Format::Json => {
+                buf.push_str(if first_json { "[\n  " } else { ",\n  " });
+                first_json = false;
+                sonde_output::json::write_packet(&mut buf, d, data, true);
+            }
+            Format::Jsonl => {
+                sonde_output::json::write_packet(&mut buf, d, data, false);
+                buf.push('\n');
+            }
+        }
+        w.write_all(buf.as_bytes())?;
+        n += 1;
+        Ok(n < limit)
+    });
+    let mut tail = String::new();
+    if a.format == Format::Json {
+        tail.push_str(if first_json { "[\n]\n" } else { "\n]\n" });
+    }
+    if a.format == Format::Fields && !header_done {
+        if let Some(h) = fields.as_ref().and_then(|p| p.header()) {
+            tail.push_str(&h);
+            tail.push('\n');
+        }
+    }
+    let _ = w.write_all(tail.as_bytes());
+    let _ = w.flush();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            drop(w);
+            eprintln!("sonde: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs `sonde explain`.
+pub fn run_explain(a: ExplainArgs) -> ExitCode {
+    if a.frame == 0 {
+        return fail("frame numbers start at 1");
+    }
+    let mut out = String::new();
+    let mut found = false;
+    let r = for_each_frame(&a.file, Options::default(), true, |d, data, _| {
+        if d.frame.number == a.frame {
+            sonde_output::explain::write_explain(&mut out, d, data);
+            found = true;
+            return Ok(false);
+        }
+        Ok(true)
+    });
+    if found {
+        print!("{out}");
+    }
+    match r {
+        Err(e) => {
+            eprintln!("sonde: {e}");
+            ExitCode::from(1)
+        }
+        Ok(()) if !found => fail(&format!(
+            "{}: there is no frame {} (the file has fewer frames)",
+            a.file.display(),
+            a.frame
+        )),
+        Ok(()) => ExitCode::SUCCESS,
+    }
+}
+
+/// Runs `sonde fields`: the registry, like `tshark -G fields`.
+pub fn run_fields(a: FieldsArgs) -> ExitCode {
+    let mut out = String::new();
+    for f in sonde_dissect::registry::all_fields() {
+        if let Some(p) = &a.prefix {
+            if !f.abbrev.starts_with(p.as_str()) {
+                continue;
+            }
+        }
+        if f.abbrev.starts_with('_') && a.prefix.is_none() {
+            continue;
+        }
+        if f.kind == sonde_dissect::Kind::Protocol {
+            out.push_str(&format!("P\t{}\t{}\n", f.name, f.abbrev));
+        } else {
+            out.push_str(&format!(
+                "F\t{}\t{}\t{}\t{}\t{}\t0x{:x}\t{}\n",
+                f.name,
+                f.abbrev,
+                f.kind.ft_name(),
+                f.protocol(),
+                f.base.name(),
+                f.mask,
+                f.blurb
+            ));
+        }
+    }
+    let _ = io::stdout().lock().write_all(out.as_bytes());
+    ExitCode::SUCCESS
+}
