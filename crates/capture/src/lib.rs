@@ -17,6 +17,7 @@
 //! messages follow libpcap byte for byte (versions, reserved bits, block
 //! lengths), and the lending, zero-copy reader keeps one reused buffer.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod bytes;
 mod error;

@@ -483,6 +483,23 @@ impl CaptureReader {
                     }
                     let i =
                         pcapng::parse_idb(&self.buf[..len], endian, offset, self.section.index)?;
+                    let text = [&i.name, &i.description, &i.filter, &i.os, &i.hardware]
+                        .iter()
+                        .filter_map(|t| t.as_ref().map(String::len))
+                        .chain(i.comments.iter().map(String::len))
+                        .sum::<usize>();
+                    self.interface_text = self.interface_text.saturating_add(text);
+                    if self.interface_text > MAX_INTERFACE_TEXT {
+                        return Err(CaptureError::malformed(
+                            "pcapng",
+                            offset,
+                            None,
+                            format!(
+                                "interface descriptions hold more than {} MiB of text",
+                                MAX_INTERFACE_TEXT >> 20
+                            ),
+                        ));
+                    }
                     self.interfaces.push(i);
                 }
                 pcapng::EPB | pcapng::PB | pcapng::SPB => {
