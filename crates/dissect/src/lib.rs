@@ -126,9 +126,12 @@ impl Dissector {
         };
         let top = proto::frame::dissect(&mut cx);
         let len = frame.data.len();
+        // Dissectors get the reported extent and bound their reads by the
+        // captured bytes, so a snap-length cut is told apart from a bad length.
+        let reported = (frame.orig_len as usize).max(len);
         match proto::lookup(proto::LINK_TYPES, frame.link_type) {
             Some(f) => {
-                f(&mut cx, top, 0, len);
+                f(&mut cx, top, 0, reported);
             }
             None => {
                 cx.d.cols.protocol = "";

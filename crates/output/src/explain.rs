@@ -190,7 +190,8 @@ fn explain_children(out: &mut String, d: &Dissection, data: &[u8], parent: NodeI
                         n.def.mask
                     );
                 } else {
-                    let _ = write!(line, " = {v} = 0x{v:x}");
+                    let w = (n.def.kind.bits() as usize / 4).max(2);
+                    let _ = write!(line, " = {v} = 0x{v:0w$x}");
                 }
                 if let Some(name) = n.def.value_name(v) {
                     let _ = write!(line, " → {name}");

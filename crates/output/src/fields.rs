@@ -92,9 +92,11 @@ impl FieldsOptions {
                 }
             }
             "bom" | "escape" => {}
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "invalid -E option '{k}': use header, separator, occurrence, aggregator or quote"
-            )),
+            ))
+            }
         }
         Ok(())
     }

@@ -85,7 +85,7 @@ fn mac_label(cx: &mut Ctx<'_>, n: NodeId, name: &str, o: usize) {
 
 /// Dissects an ARP or RARP packet.
 pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usize {
-    let avail = end.min(cx.data.len()) - off;
+    let avail = end.min(cx.data.len()).saturating_sub(off);
     let top = cx.d.add(ROOT, &ARP, off, avail.min(8), Value::None);
     cx.d.push_protocol("arp");
     cx.d.cols.protocol = "ARP";

@@ -337,11 +337,12 @@ fn tail(
 
 /// Ethernet II (or IEEE 802.3 when the type field is a length).
 pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usize {
-    let top = cx.d.add(ROOT, &ETH, off, (end - off).min(14), Value::None);
+    let avail = end.min(cx.data.len()).saturating_sub(off);
+    let top = cx.d.add(ROOT, &ETH, off, avail.min(14), Value::None);
     cx.d.push_protocol("eth");
-    if end - off < 14 {
+    if avail < 14 {
         cx.truncated(top, "Ethernet");
-        return end - off;
+        return avail;
     }
     let dst = mac_at(cx.data, off);
     let src = mac_at(cx.data, off + 6);
@@ -382,18 +383,19 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
 
 /// IEEE 802.2 LLC, with SNAP encapsulation handed on by EtherType.
 fn llc(cx: &mut Ctx<'_>, off: usize, end: usize) -> usize {
-    let top = cx.d.add(ROOT, &LLC, off, (end - off).min(3), Value::None);
+    let avail = end.min(cx.data.len()).saturating_sub(off);
+    let top = cx.d.add(ROOT, &LLC, off, avail.min(3), Value::None);
     cx.d.push_protocol("llc");
     cx.d.cols.protocol = "LLC";
-    if end - off < 3 {
+    if avail < 3 {
         cx.truncated(top, "LLC");
-        return end - off;
+        return avail;
     }
     cx.field(top, &LLC_DSAP, off, 1);
     cx.field(top, &LLC_SSAP, off + 1, 1);
     cx.field(top, &LLC_CONTROL, off + 2, 1);
     let (dsap, ssap) = (cx.data[off], cx.data[off + 1]);
-    if dsap == 0xaa && ssap == 0xaa && end - off >= 8 {
+    if dsap == 0xaa && ssap == 0xaa && avail >= 8 {
         cx.d.set_len(top, 8);
         cx.field(top, &LLC_OUI, off + 3, 3);
         cx.field(top, &LLC_PID, off + 6, 2);
@@ -434,12 +436,13 @@ pub fn dissect_vlan(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -
             "802.1Q Virtual LAN",
         )
     };
-    let top = cx.d.add(ROOT, proto, off, (end - off).min(4), Value::None);
+    let avail = end.min(cx.data.len()).saturating_sub(off);
+    let top = cx.d.add(ROOT, proto, off, avail.min(4), Value::None);
     cx.d.push_protocol(proto.abbrev);
     cx.d.push_protocol("ethertype");
-    if end - off < 4 {
+    if avail < 4 {
         cx.truncated(top, name);
-        return end - off;
+        return avail;
     }
     let tci = be16(cx.data, off);
     if cx.d.want_labels {

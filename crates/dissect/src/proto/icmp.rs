@@ -101,7 +101,7 @@ field_table!(
 
 /// Dissects an ICMP message.
 pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usize {
-    let avail = end.min(cx.data.len()) - off;
+    let avail = end.min(cx.data.len()).saturating_sub(off);
     let top = cx.d.add(ROOT, &ICMP, off, avail, Value::None);
     cx.d.push_protocol("icmp");
     let quoted = cx.in_icmp_error;

@@ -247,7 +247,7 @@ fn v6s(data: &[u8], o: usize) -> std::net::Ipv6Addr {
 
 /// Dissects an ICMPv6 message.
 pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usize {
-    let avail = end.min(cx.data.len()) - off;
+    let avail = end.min(cx.data.len()).saturating_sub(off);
     let top = cx.d.add(ROOT, &ICMPV6, off, avail, Value::None);
     cx.d.push_protocol("icmpv6");
     let quoted = cx.in_icmp_error;

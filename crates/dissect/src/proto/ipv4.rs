@@ -94,6 +94,8 @@ pub static CHECKSUM_STATUS: &[(u64, &str)] = &[(0, "Bad"), (1, "Good"), (2, "Unv
 /// `ip`
 pub static IP: FieldDef = FieldDef::new("ip", "Internet Protocol Version 4", Kind::Protocol)
     .blurb("The network layer: carries the packet from the source host to the destination host across networks.");
+/// `ip.version`, also added (hidden) by IPv6 as Wireshark does.
+pub static VERSION_DEF: &FieldDef = &VERSION;
 static VERSION: FieldDef = FieldDef::new("ip.version", "Version", Kind::U8)
     .mask(0xf0)
     .blurb("IP version: 4.");
@@ -137,8 +139,9 @@ static FLAGS_DF: FieldDef = FieldDef::new("ip.flags.df", "Don't fragment", Kind:
 static FLAGS_MF: FieldDef = FieldDef::new("ip.flags.mf", "More fragments", Kind::Bool)
     .mask(0x20)
     .blurb("More fragments of the same datagram follow this one.");
-static FRAG_OFFSET: FieldDef = FieldDef::new("ip.frag_offset", "Fragment Offset", Kind::U16).mask(0x1fff)
-    .blurb("Position of this fragment's data in the original datagram, in bytes (the field counts 8-byte units).");
+static FRAG_OFFSET: FieldDef = FieldDef::new("ip.frag_offset", "Fragment Offset", Kind::U16)
+    .mask(0x1fff)
+    .blurb("Position of this fragment's data in the original datagram, in 8-byte units.");
 static TTL: FieldDef = FieldDef::new("ip.ttl", "Time to Live", Kind::U8)
     .blurb("Hops left before a router discards the packet (each router decrements it; Windows starts at 128, Linux at 64).");
 static PROTO: FieldDef = FieldDef::new("ip.proto", "Protocol", Kind::U8)
@@ -247,7 +250,7 @@ impl std::fmt::Display for V4 {
 /// Dissects an IPv4 packet at `off`; returns the bytes of the packet
 /// (its total length, bounded by what was captured).
 pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usize {
-    let avail = end.min(cx.data.len()) - off;
+    let avail = end.min(cx.data.len()).saturating_sub(off);
     let top = cx.d.add(ROOT, &IP, off, avail.min(20), Value::None);
     cx.d.push_protocol("ip");
     if !cx.in_icmp_error {
@@ -258,6 +261,19 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         return avail;
     }
     cx.field(top, &VERSION, off, 1);
+    let version = cx.data[off] >> 4;
+    if version != 4 {
+        cx.d.set_label(top, format_args!("Internet Protocol Version 4"));
+        cx.d.expert(
+            top,
+            &super::WS_EXPERT,
+            Severity::Error,
+            Group::Malformed,
+            format_args!("Bogus IP version ({version}, must be 4)"),
+        );
+        cx.d.set_info(format_args!("Bogus IP version ({version}, must be 4)"));
+        return avail;
+    }
     let ihl = usize::from(cx.data[off] & 0x0f) * 4;
     let n = cx.d.add(top, &HDR_LEN, off, 1, Value::U(ihl as u64));
     cx.d.set_label(
@@ -306,8 +322,15 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     }
     cx.field(n, &DSCP, off + 1, 1);
     cx.field(n, &ECN, off + 1, 1);
-    let total = usize::from(be16(cx.data, off + 2));
+    let mut total = usize::from(be16(cx.data, off + 2));
     let len_node = cx.field(top, &LEN, off + 2, 2);
+    if total == 0 {
+        // TCP segmentation offload: the NIC fills the length in later.
+        total = end - off;
+        cx.d.nodes[len_node as usize].value = Value::U(total as u64);
+        cx.d.set_generated(len_node);
+        cx.d.set_label(len_node, format_args!("Total Length: {total} bytes (reported as 0, presumed to be because of \"TCP segmentation offload\" (TSO))"));
+    }
     cx.field(top, &ID, off + 4, 2);
     let flags = cx.data[off + 6];
     let n = cx.field(top, &FLAGS, off + 6, 1);
@@ -328,13 +351,8 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     cx.field(n, &FLAGS_DF, off + 6, 1);
     cx.field(n, &FLAGS_MF, off + 6, 1);
     let frag_raw = be16(cx.data, off + 6) & 0x1fff;
-    let n = cx.d.add(
-        top,
-        &FRAG_OFFSET,
-        off + 6,
-        2,
-        Value::U(u64::from(frag_raw) * 8),
-    );
+    let n =
+        cx.d.add(top, &FRAG_OFFSET, off + 6, 2, Value::U(u64::from(frag_raw)));
     if cx.d.want_labels {
         let mut bits = String::new();
         crate::display::write_bits(
@@ -343,10 +361,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
             16,
             u64::from(be16(cx.data, off + 6)),
         );
-        cx.d.set_label(
-            n,
-            format_args!("{bits}Fragment Offset: {}", u64::from(frag_raw) * 8),
-        );
+        cx.d.set_label(n, format_args!("{bits}Fragment Offset: {frag_raw}"));
     }
     cx.field(top, &TTL, off + 8, 1);
     if !cx.in_icmp_error {
@@ -442,7 +457,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         return avail;
     }
     let pend = off + total;
-    let end_payload = pend.min(end).min(cx.data.len());
+    let end_payload = pend.min(end);
     if pend > end {
         cx.d.expert(
             len_node,
@@ -465,7 +480,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
                 be16(cx.data, off + 4)
             ));
         }
-        super::data::dissect(cx, top, off + ihl, end_payload);
+        super::data::dissect(cx, top, off + ihl, end_payload.min(cx.data.len()));
         return total.min(avail);
     }
     if proto == 4 || proto == 41 {

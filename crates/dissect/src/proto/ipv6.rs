@@ -32,7 +32,7 @@ static TCLASS_ECN: FieldDef = FieldDef::new(
 )
 .mask(0x0030_0000)
 .vals(super::ipv4::ECN_NAMES);
-static FLOW: FieldDef = FieldDef::new("ipv6.flow", "Flow Label", Kind::U32)
+static FLOW: FieldDef = FieldDef::new("ipv6.flow", "Flow Label", Kind::U24)
     .base(Base::Hex)
     .mask(0x000f_ffff)
     .blurb("Labels packets of one flow so routers can keep them on one path.");
@@ -178,7 +178,7 @@ fn v6(data: &[u8], off: usize) -> [u8; 16] {
 
 /// Dissects an IPv6 packet at `off`; returns the bytes it took.
 pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usize {
-    let avail = end.min(cx.data.len()) - off;
+    let avail = end.min(cx.data.len()).saturating_sub(off);
     let top = cx.d.add(ROOT, &IPV6, off, avail.min(40), Value::None);
     cx.d.push_protocol("ipv6");
     if !cx.in_icmp_error {
@@ -196,6 +196,26 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         format_args!("Internet Protocol Version 6, Src: {s}, Dst: {t}"),
     );
     cx.field(top, &VERSION, off, 1);
+    cx.d.add_hidden(
+        top,
+        super::ipv4::VERSION_DEF,
+        off,
+        1,
+        super::read_value(cx.data, super::ipv4::VERSION_DEF, off, 1),
+    );
+    let version = cx.data[off] >> 4;
+    if version != 6 {
+        cx.d.set_label(top, format_args!("Internet Protocol Version 6"));
+        cx.d.expert(
+            top,
+            &super::WS_EXPERT,
+            Severity::Error,
+            Group::Malformed,
+            format_args!("Bogus IP version ({version}, must be 6)"),
+        );
+        cx.d.set_info(format_args!("Bogus IP version ({version}, must be 6)"));
+        return avail;
+    }
     let word = be32(cx.data, off);
     let tc = (word >> 20) & 0xff;
     let n = cx.field(top, &TCLASS, off, 4);
@@ -264,6 +284,8 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     }
     .min(cx.data.len());
     let mut o = off + 40;
+    // Extension headers are parsed within the captured bytes.
+    let pcap_end = pend.min(cx.data.len());
     for _ in 0..32 {
         match nxt {
             0 | 60 => {
@@ -284,7 +306,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
                         "ipv6.dstopts",
                     )
                 };
-                let Some(len) = ext_header(cx, top, o, pend, p, nd, ld, lod, name) else {
+                let Some(len) = ext_header(cx, top, o, pcap_end, p, nd, ld, lod, name) else {
                     return pend - off;
                 };
                 options(cx, o + 2, o + len);
@@ -296,7 +318,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
                     cx,
                     top,
                     o,
-                    pend,
+                    pcap_end,
                     &ROUTING,
                     &ROUTING_NXT,
                     &ROUTING_LEN,
@@ -321,11 +343,11 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
                     top,
                     &FRAGMENT,
                     o,
-                    8.min(pend.saturating_sub(o)),
+                    8.min(pcap_end.saturating_sub(o)),
                     Value::None,
                 );
                 cx.d.push_protocol("ipv6.fragment");
-                if o + 8 > pend {
+                if o + 8 > pcap_end {
                     cx.truncated(h, "IPv6 fragment header");
                     return pend - off;
                 }
@@ -350,13 +372,13 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
                             if more { "y" } else { "n" }
                         ));
                     }
-                    super::data::dissect(cx, top, o, pend);
+                    super::data::dissect(cx, top, o, pcap_end);
                     return pend - off;
                 }
             }
             59 => {
-                if o < pend {
-                    super::data::dissect(cx, top, o, pend);
+                if o < pcap_end {
+                    super::data::dissect(cx, top, o, pcap_end);
                 }
                 return pend - off;
             }

@@ -59,12 +59,13 @@ field_table!(
 
 fn null_family(cx: &mut Ctx<'_>, parent: NodeId, off: usize, end: usize, family: u32) -> usize {
     let _ = parent;
+    let avail = end.min(cx.data.len()).saturating_sub(off);
     let top =
-        cx.d.add(crate::tree::ROOT, &NULL, off, 4.min(end - off), Value::None);
+        cx.d.add(crate::tree::ROOT, &NULL, off, 4.min(avail), Value::None);
     cx.d.push_protocol("null");
-    if end - off < 4 {
+    if avail < 4 {
         cx.truncated(top, "Null/Loopback");
-        return end - off;
+        return avail;
     }
     cx.d.add(top, &NULL_FAMILY, off, 4, Value::U(u64::from(family)));
     let next = match family {
@@ -135,13 +136,14 @@ fn sll_addr(cx: &mut Ctx<'_>, top: NodeId, off: usize, halen: usize) {
 /// Linux cooked capture v1: 16 bytes.
 pub fn dissect_sll(cx: &mut Ctx<'_>, parent: NodeId, off: usize, end: usize) -> usize {
     let _ = parent;
+    let avail = end.min(cx.data.len()).saturating_sub(off);
     let top =
-        cx.d.add(crate::tree::ROOT, &SLL, off, 16.min(end - off), Value::None);
+        cx.d.add(crate::tree::ROOT, &SLL, off, 16.min(avail), Value::None);
     cx.d.set_label(top, format_args!("Linux cooked capture v1"));
     cx.d.push_protocol("sll");
-    if end - off < 16 {
+    if avail < 16 {
         cx.truncated(top, "Linux cooked capture");
-        return end - off;
+        return avail;
     }
     cx.field(top, &SLL_PKTTYPE, off, 2);
     cx.field(top, &SLL_HATYPE, off + 2, 2);
@@ -155,13 +157,14 @@ pub fn dissect_sll(cx: &mut Ctx<'_>, parent: NodeId, off: usize, end: usize) -> 
 /// Linux cooked capture v2: 20 bytes, with the interface index.
 pub fn dissect_sll2(cx: &mut Ctx<'_>, parent: NodeId, off: usize, end: usize) -> usize {
     let _ = parent;
+    let avail = end.min(cx.data.len()).saturating_sub(off);
     let top =
-        cx.d.add(crate::tree::ROOT, &SLL, off, 20.min(end - off), Value::None);
+        cx.d.add(crate::tree::ROOT, &SLL, off, 20.min(avail), Value::None);
     cx.d.set_label(top, format_args!("Linux cooked capture v2"));
     cx.d.push_protocol("sll");
-    if end - off < 20 {
+    if avail < 20 {
         cx.truncated(top, "Linux cooked capture v2");
-        return end - off;
+        return avail;
     }
     let proto = be16(cx.data, off);
     let n = cx.field(top, &SLL_ETYPE, off, 2);

@@ -199,6 +199,10 @@ impl Ctx<'_> {
         if off >= end {
             return 0;
         }
+        if off >= self.data.len() {
+            self.truncated(parent, "payload");
+            return 0;
+        }
         match lookup(table, key) {
             Some(f) if self.depth < 16 => {
                 self.depth += 1;

@@ -373,7 +373,7 @@ fn flag_names(flags: u16, out: &mut String) {
 
 /// Dissects a TCP segment.
 pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usize {
-    let avail = end.min(cx.data.len()) - off;
+    let avail = end.min(cx.data.len()).saturating_sub(off);
     let top = cx.d.add(ROOT, &TCP, off, avail.min(20), Value::None);
     cx.d.push_protocol("tcp");
     if !cx.in_icmp_error {
@@ -834,9 +834,6 @@ fn options(
                 "No-Operation (NOP)"
             });
             o += 1;
-            if kind == 0 {
-                break;
-            }
             continue;
         }
         let len = cx.data.get(o + 1).map_or(0, |&l| usize::from(l));

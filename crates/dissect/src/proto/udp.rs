@@ -86,7 +86,7 @@ impl Tracker {
 
 /// Dissects a UDP datagram.
 pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usize {
-    let avail = end.min(cx.data.len()) - off;
+    let avail = end.min(cx.data.len()).saturating_sub(off);
     let top = cx.d.add(ROOT, &UDP, off, avail.min(8), Value::None);
     cx.d.push_protocol("udp");
     if !cx.in_icmp_error {
