@@ -140,7 +140,7 @@ impl Dissector {
             }
         }
         proto::frame::finish(&mut cx, top);
-        if self.frames % 65536 == 0 {
+        if self.frames.is_multiple_of(65536) {
             self.trackers
                 .tcp
                 .sweep(ts, self.opts.idle_timeout_ns, self.opts.closed_timeout_ns);
