@@ -22,6 +22,8 @@
 mod bytes;
 mod error;
 mod info;
+#[cfg(feature = "live")]
+pub mod live;
 mod pcap;
 mod pcapng;
 mod reader;
