@@ -3,7 +3,7 @@
 //! `Type: IPv4 (0x0800)`). Every consumer formats through here.
 
 use crate::registry::{Base, FieldDef, Kind, Vals};
-use crate::tree::{Dissection, NodeId, Value};
+use crate::tree::{Dissection, NodeId, Resolve, Value};
 use std::fmt::Write;
 
 /// Civil UTC time of a nanosecond timestamp: (year, month, day, hour, min, sec, ns).
@@ -117,6 +117,22 @@ pub fn write_value(out: &mut String, d: &Dissection, data: &[u8], id: NodeId) {
             _ => write_secs(out, t),
         },
         Value::Text(s) => out.push_str(d.span_str(s)),
+        Value::Resolved(r) => {
+            let b = d.bytes(data, id);
+            match r {
+                Resolve::MacName if b.len() == 6 => {
+                    crate::oui::write_resolved(out, b.try_into().unwrap_or([0; 6]))
+                }
+                Resolve::OuiName if b.len() >= 3 => {
+                    out.push_str(crate::oui::oui_vendor([b[0], b[1], b[2], 0, 0, 0]).unwrap_or(""))
+                }
+                Resolve::AddrText if b.len() == 4 => {
+                    let _ = write!(out, "{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
+                }
+                Resolve::AddrText if b.len() == 16 => write_ipv6(out, b),
+                _ => {}
+            }
+        }
         Value::Bytes => {
             let b = d.bytes(data, id);
             match n.def.kind {

@@ -33,6 +33,8 @@ pub struct Trackers {
     pub interface_names: Vec<Option<String>>,
     /// pcapng section number (from 1) of each interface; empty for pcap files.
     pub interface_sections: Vec<u32>,
+    /// A buffer reused from frame to frame by dissectors that build text.
+    pub scratch: String,
 }
 
 /// Dissection preferences.
@@ -111,9 +113,7 @@ impl Dissector {
         };
         self.prev_ts = ts;
         self.frames += 1;
-        let want_labels = d.want_labels;
         d.clear(info);
-        d.want_labels = want_labels;
         let mut cx = Ctx {
             data: frame.data,
             d,

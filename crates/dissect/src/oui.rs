@@ -1,20 +1,25 @@
 //! MAC address vendors, from Wireshark's `manuf` and `wka` files (vendored,
-//! gzip-compressed, loaded once on first use), resolved the way Wireshark
-//! shows them: `Dell_12:d6:a7`, `Broadcast`, `IPv4mcast_7f:ff:fa`.
+//! gzip-compressed, loaded once on first use), resolved the way Wireshark 4.0
+//! shows them: `Dell_12:d6:a7`, `Broadcast`, `IPv4mcast_7f:ff:fa`,
+//! `IPv6mcast_16`.
+//!
+//! Wireshark's rule, reproduced here: an exact well-known address gives its
+//! name; otherwise the address is masked to 47, 46, ... 24 bits and looked up
+//! among the well-known ranges, then the manufacturer blocks (36, 28, 24 bits)
+//! are tried, then the well-known ranges again from 23 bits down. The name is
+//! followed by the bytes the matching mask left out.
 
+use rustc_hash::FxHashMap;
+use std::fmt::Write;
 use std::io::Read;
 use std::sync::OnceLock;
 
-struct Entry {
-    prefix: u64, // the address as a 48-bit number, masked to `bits`
-    bits: u8,
-    short: &'static str,
-    long: &'static str,
-}
-
 struct Db {
-    entries: Vec<Entry>, // sorted by (bits desc, prefix)
-    by_bits: Vec<u8>,    // distinct prefix lengths, longest first
+    /// Well-known addresses and ranges: prefix → (prefix bits, name), several
+    /// lengths may share a prefix.
+    wka: FxHashMap<u64, Vec<(u8, &'static str)>>,
+    /// Manufacturer blocks by prefix length (24, 28, 36): prefix → (short, long).
+    manuf: [(u8, FxHashMap<u64, (&'static str, &'static str)>); 3],
 }
 
 fn gunzip(data: &[u8]) -> &'static str {
@@ -55,61 +60,70 @@ fn mask(bits: u8) -> u64 {
     }
 }
 
-fn db() -> &'static Db {
-    static DB: OnceLock<Db> = OnceLock::new();
-    DB.get_or_init(|| {
-        let mut entries = Vec::with_capacity(60000);
-        for text in [
-            gunzip(include_bytes!("../data/wka.gz")),
-            gunzip(include_bytes!("../data/manuf.gz")),
-        ] {
-            for line in text.lines() {
-                let mut cols = line.split('\t');
-                let (Some(p), Some(short)) = (cols.next(), cols.next()) else {
-                    continue;
-                };
-                let long = cols.find(|c| !c.is_empty() && !c.starts_with('#'));
-                let (short, long) = match (short.is_empty(), long) {
-                    (true, Some(l)) => (l, l),
-                    (_, l) => (short, l.unwrap_or(short)),
-                };
-                if let Some((prefix, bits)) = parse_prefix(p) {
-                    entries.push(Entry {
-                        prefix,
-                        bits,
-                        short,
-                        long,
-                    });
-                }
-            }
-        }
-        // Keep the first definition of a prefix (wka before manuf).
-        entries.sort_by(|a, b| b.bits.cmp(&a.bits).then(a.prefix.cmp(&b.prefix)));
-        entries.dedup_by(|a, b| a.bits == b.bits && a.prefix == b.prefix);
-        let mut by_bits: Vec<u8> = entries.iter().map(|e| e.bits).collect();
-        by_bits.dedup();
-        Db { entries, by_bits }
+fn lines(text: &'static str) -> impl Iterator<Item = (u64, u8, &'static str, &'static str)> {
+    text.lines().filter_map(|line| {
+        let mut cols = line.split('\t');
+        let p = cols.next()?;
+        let short = cols.next()?;
+        let long = cols.find(|c| !c.is_empty() && !c.starts_with('#'));
+        let (short, long) = match (short.is_empty(), long) {
+            (true, Some(l)) => (l, l),
+            (_, l) => (short, l.unwrap_or(short)),
+        };
+        let (prefix, bits) = parse_prefix(p)?;
+        Some((prefix, bits, short, long))
     })
 }
 
-fn lookup(mac: [u8; 6]) -> Option<&'static Entry> {
-    let v = mac.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
-    let db = db();
-    for &bits in &db.by_bits {
-        let key = v & mask(bits);
-        let lo = db.entries.partition_point(|e| e.bits > bits);
-        let hi = db.entries.partition_point(|e| e.bits >= bits);
-        let slice = &db.entries[lo..hi];
-        if let Ok(i) = slice.binary_search_by(|e| e.prefix.cmp(&key)) {
-            return Some(&slice[i]);
+fn db() -> &'static Db {
+    static DB: OnceLock<Db> = OnceLock::new();
+    DB.get_or_init(|| {
+        let mut wka: FxHashMap<u64, Vec<(u8, &'static str)>> = FxHashMap::default();
+        for (prefix, bits, short, _) in lines(gunzip(include_bytes!("../data/wka.gz"))) {
+            let v = wka.entry(prefix).or_default();
+            if !v.iter().any(|(b, _)| *b == bits) {
+                v.push((bits, short));
+            }
         }
-    }
-    None
+        let mut manuf = [
+            (36u8, FxHashMap::default()),
+            (28u8, FxHashMap::default()),
+            (24u8, FxHashMap::default()),
+        ];
+        for (prefix, bits, short, long) in lines(gunzip(include_bytes!("../data/manuf.gz"))) {
+            if let Some((_, m)) = manuf.iter_mut().find(|(b, _)| *b == bits) {
+                m.entry(prefix).or_insert((short, long));
+            }
+        }
+        Db { wka, manuf }
+    })
+}
+
+fn as_u64(mac: [u8; 6]) -> u64 {
+    mac.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b))
+}
+
+/// The well-known range matching `v` masked to `m` bits: the name of the
+/// longest such range no longer than `m`.
+fn wka_at(db: &Db, v: u64, m: u8) -> Option<&'static str> {
+    db.wka
+        .get(&(v & mask(m)))?
+        .iter()
+        .filter(|(b, _)| *b <= m)
+        .max_by_key(|(b, _)| *b)
+        .map(|(_, n)| *n)
+}
+
+/// The manufacturer block of a MAC address: (short name, full name, prefix bits).
+fn manuf_lookup(db: &Db, v: u64) -> Option<(&'static str, &'static str, u8)> {
+    db.manuf
+        .iter()
+        .find_map(|(bits, m)| m.get(&(v & mask(*bits))).map(|(s, l)| (*s, *l, *bits)))
 }
 
 /// The vendor of a MAC address: Wireshark's short name and the full name.
 pub fn vendor(mac: [u8; 6]) -> Option<(&'static str, &'static str)> {
-    lookup(mac).map(|e| (e.short, e.long))
+    manuf_lookup(db(), as_u64(mac)).map(|(s, l, _)| (s, l))
 }
 
 /// The 24-bit OUI of a MAC address (`eth.src.oui`).
@@ -119,37 +133,51 @@ pub fn oui(mac: [u8; 6]) -> u32 {
 
 /// The organisation that owns the OUI (the 24-bit block), if registered.
 pub fn oui_vendor(mac: [u8; 6]) -> Option<&'static str> {
-    let key = u64::from(oui(mac)) << 24;
-    let db = db();
-    let lo = db.entries.partition_point(|e| e.bits > 24);
-    let hi = db.entries.partition_point(|e| e.bits >= 24);
-    let slice = &db.entries[lo..hi];
-    slice
-        .binary_search_by(|e| e.prefix.cmp(&key))
-        .ok()
-        .map(|i| slice[i].long)
+    let key = as_u64(mac) & mask(24);
+    db().manuf[2].1.get(&key).map(|(_, l)| *l)
+}
+
+fn write_suffix(out: &mut String, mac: [u8; 6], m: u8) {
+    let from = usize::from(m / 8);
+    for (i, b) in mac[from..].iter().enumerate() {
+        let b = if i == 0 { b & (0xff >> (m % 8)) } else { *b };
+        let _ = write!(out, "{}{b:02x}", if i == 0 { '_' } else { ':' });
+    }
 }
 
 /// Writes the address as Wireshark resolves it: `Dell_12:d6:a7`, `Broadcast`,
-/// or the plain address when the vendor is unknown.
+/// `IPv6mcast_16`, or the plain address when nothing matches.
 pub fn write_resolved(out: &mut String, mac: [u8; 6]) {
-    use std::fmt::Write;
-    match lookup(mac) {
-        Some(e) if e.bits == 48 => out.push_str(e.short),
-        Some(e) => {
-            out.push_str(e.short);
-            let from = usize::from(e.bits).div_ceil(8);
-            for (i, b) in mac[from..].iter().enumerate() {
-                let _ = write!(out, "{}{:02x}", if i == 0 { '_' } else { ':' }, b);
-            }
-        }
-        None => write_plain(out, mac),
+    let db = db();
+    let v = as_u64(mac);
+    if let Some(n) = wka_at(db, v, 48) {
+        out.push_str(n);
+        return;
     }
+    for m in (24..48).rev() {
+        if let Some(n) = wka_at(db, v, m) {
+            out.push_str(n);
+            write_suffix(out, mac, m);
+            return;
+        }
+    }
+    if let Some((short, _, _)) = manuf_lookup(db, v) {
+        out.push_str(short);
+        write_suffix(out, mac, 24);
+        return;
+    }
+    for m in (8..24).rev() {
+        if let Some(n) = wka_at(db, v, m) {
+            out.push_str(n);
+            write_suffix(out, mac, m);
+            return;
+        }
+    }
+    write_plain(out, mac);
 }
 
 /// Writes `aa:bb:cc:dd:ee:ff`.
 pub fn write_plain(out: &mut String, mac: [u8; 6]) {
-    use std::fmt::Write;
     let _ = write!(
         out,
         "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
@@ -179,6 +207,11 @@ mod tests {
             "PcsCompu_12:6d:ba"
         );
         assert_eq!(resolved([0xff; 6]), "Broadcast");
+        assert_eq!(resolved([0x33, 0x33, 0, 0, 0, 0x16]), "IPv6mcast_16");
+        assert_eq!(
+            resolved([0x01, 0x00, 0x5e, 0x7f, 0xff, 0xfa]),
+            "IPv4mcast_7f:ff:fa"
+        );
         assert_eq!(
             vendor([0xd8, 0x9e, 0xf3, 0, 0, 0]).unwrap(),
             ("Dell", "Dell Inc.")

@@ -47,6 +47,20 @@ pub enum Value {
     Text(Span),
     /// A time in nanoseconds (absolute since the epoch, or relative).
     Time(i64),
+    /// A name derived from the node's bytes when it is shown (MAC vendor
+    /// names, address text), so dissection does not pay for it per frame.
+    Resolved(Resolve),
+}
+
+/// How a [`Value::Resolved`] string is derived from the node's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolve {
+    /// A MAC address as Wireshark names it (`Dell_12:d6:a7`).
+    MacName,
+    /// The organisation owning the MAC address's OUI (`Dell Inc.`).
+    OuiName,
+    /// An IPv4 or IPv6 address as text (the `*_host` fields, without DNS).
+    AddrText,
 }
 
 /// How bad an expert item is, after Wireshark's severities.
@@ -246,6 +260,10 @@ pub struct Dissection {
     pub protocols: Vec<&'static str>,
     /// Whether dissectors should write labels (only the detail tree needs them).
     pub want_labels: bool,
+    /// Whether to build the tree at all. Without it only the columns, the Info
+    /// text and the protocol list are kept: enough for summary lines, at a
+    /// fraction of the cost.
+    pub want_tree: bool,
 }
 
 static ROOT_DEF: FieldDef = FieldDef::new("_root", "Root", Kind::None);
@@ -268,6 +286,7 @@ impl Dissection {
             cols: Columns::default(),
             protocols: Vec::with_capacity(16),
             want_labels: true,
+            want_tree: true,
         };
         d.clear(FrameInfo::default());
         d
@@ -307,6 +326,9 @@ impl Dissection {
         len: usize,
         value: Value,
     ) -> NodeId {
+        if !self.want_tree {
+            return ROOT;
+        }
         let id = self.nodes.len() as NodeId;
         self.nodes.push(Node {
             def,
@@ -342,7 +364,7 @@ impl Dissection {
         value: Value,
     ) -> NodeId {
         let id = self.add(parent, def, 0, 0, value);
-        self.nodes[id as usize].flags |= GENERATED;
+        self.set_generated(id);
         id
     }
 
@@ -356,18 +378,24 @@ impl Dissection {
         value: Value,
     ) -> NodeId {
         let id = self.add(parent, def, start, len, value);
-        self.nodes[id as usize].flags |= HIDDEN;
+        if id != ROOT {
+            self.nodes[id as usize].flags |= HIDDEN;
+        }
         id
     }
 
     /// Sets a node's length (a protocol's extent is known after its children).
     pub fn set_len(&mut self, id: NodeId, len: usize) {
-        self.nodes[id as usize].len = len as u32;
+        if id != ROOT {
+            self.nodes[id as usize].len = len as u32;
+        }
     }
 
     /// Marks a node generated.
     pub fn set_generated(&mut self, id: NodeId) {
-        self.nodes[id as usize].flags |= GENERATED;
+        if id != ROOT {
+            self.nodes[id as usize].flags |= GENERATED;
+        }
     }
 
     /// Writes text into the arena and returns its span.
@@ -387,7 +415,7 @@ impl Dissection {
 
     /// Sets a node's label (only when labels are wanted).
     pub fn set_label(&mut self, id: NodeId, args: std::fmt::Arguments<'_>) {
-        if self.want_labels {
+        if self.want_labels && id != ROOT {
             let s = self.push_text(args);
             self.nodes[id as usize].label = s;
         }
@@ -427,6 +455,9 @@ impl Dissection {
         group: Group,
         args: std::fmt::Arguments<'_>,
     ) -> NodeId {
+        if !self.want_tree {
+            return ROOT;
+        }
         let message = self.push_text(args);
         let (start, len, src) = {
             let n = &self.nodes[node as usize];

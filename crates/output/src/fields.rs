@@ -4,6 +4,7 @@
 use crate::summary::{write_addr, write_time, SummaryOptions};
 use sonde_dissect::display::write_value;
 use sonde_dissect::{Dissection, FieldDef};
+use std::fmt::Write;
 
 /// Which occurrences of a field to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -125,7 +126,6 @@ pub struct FieldsPrinter {
     wanted: Vec<(String, Wanted)>,
     opts: FieldsOptions,
     summary: SummaryOptions,
-    values: Vec<Vec<String>>,
 }
 
 impl FieldsPrinter {
@@ -158,12 +158,10 @@ impl FieldsPrinter {
         if !bad.is_empty() {
             return Err(bad);
         }
-        let values = vec![Vec::new(); wanted.len()];
         Ok(FieldsPrinter {
             wanted,
             opts,
             summary,
-            values,
         })
     }
 
@@ -178,69 +176,73 @@ impl FieldsPrinter {
         })
     }
 
-    /// Writes one frame's line (without newline).
+    /// Writes one frame's line (without newline). Occurrences are taken in
+    /// the order the dissectors added them, which is the tree's order; values
+    /// are written straight into `out`, with no allocation per frame.
     pub fn write_line(&mut self, out: &mut String, d: &Dissection, data: &[u8]) {
-        for v in &mut self.values {
-            v.clear();
-        }
-        let any_field = self
-            .wanted
-            .iter()
-            .any(|(_, w)| matches!(w, Wanted::Field(_)));
-        if any_field {
-            for (id, _) in d.walk() {
-                let def = d.node(id).def;
-                for (i, (_, w)) in self.wanted.iter().enumerate() {
-                    if let Wanted::Field(f) = w {
-                        if std::ptr::eq(*f, def) {
-                            let mut s = String::new();
-                            write_value(&mut s, d, data, id);
-                            self.values[i].push(s);
-                        }
-                    }
-                }
-            }
-        }
+        let q = match self.opts.quote {
+            Quote::None => "",
+            Quote::Double => "\"",
+            Quote::Single => "'",
+        };
         for (i, (_, w)) in self.wanted.iter().enumerate() {
             if i > 0 {
                 out.push_str(&self.opts.separator);
             }
-            if let Wanted::Column(c) = w {
-                let mut s = String::new();
-                match c {
-                    Column::Number => s = d.frame.number.to_string(),
-                    Column::Time => write_time(&mut s, d, &self.summary),
-                    Column::Source => write_addr(&mut s, d.cols.src, self.summary.resolve_mac),
-                    Column::Destination => write_addr(&mut s, d.cols.dst, self.summary.resolve_mac),
-                    Column::Protocol => s.push_str(d.cols.protocol),
-                    Column::Length => s = d.frame.orig_len.to_string(),
-                    Column::Info => s.push_str(d.info()),
+            match w {
+                Wanted::Column(c) => {
+                    out.push_str(q);
+                    match c {
+                        Column::Number => {
+                            let _ = write!(out, "{}", d.frame.number);
+                        }
+                        Column::Time => write_time(out, d, &self.summary),
+                        Column::Source => write_addr(out, d.cols.src, self.summary.resolve_mac),
+                        Column::Destination => {
+                            write_addr(out, d.cols.dst, self.summary.resolve_mac)
+                        }
+                        Column::Protocol => out.push_str(d.cols.protocol),
+                        Column::Length => {
+                            let _ = write!(out, "{}", d.frame.orig_len);
+                        }
+                        Column::Info => out.push_str(d.info()),
+                    }
+                    out.push_str(q);
                 }
-                self.values[i].push(s);
-            }
-            let vals = &self.values[i];
-            let chosen: Vec<&String> = match self.opts.occurrence {
-                Occurrence::All => vals.iter().collect(),
-                Occurrence::First => vals.first().into_iter().collect(),
-                Occurrence::Last => vals.last().into_iter().collect(),
-                Occurrence::Nth(n) => vals.get(n - 1).into_iter().collect(),
-            };
-            if chosen.is_empty() {
-                continue;
-            }
-            let q = match self.opts.quote {
-                Quote::None => "",
-                Quote::Double => "\"",
-                Quote::Single => "'",
-            };
-            out.push_str(q);
-            for (j, v) in chosen.iter().enumerate() {
-                if j > 0 {
-                    out.push_str(&self.opts.aggregator);
+                Wanted::Field(f) => {
+                    let hits =
+                        (1..d.nodes.len() as u32).filter(|&id| std::ptr::eq(d.node(id).def, *f));
+                    let chosen: Option<u32> = match self.opts.occurrence {
+                        Occurrence::All => None,
+                        Occurrence::First => hits.clone().next(),
+                        Occurrence::Last => hits.clone().last(),
+                        Occurrence::Nth(n) => hits.clone().nth(n - 1),
+                    };
+                    match (self.opts.occurrence, chosen) {
+                        (Occurrence::All, _) => {
+                            let mut first = true;
+                            for id in hits {
+                                if first {
+                                    out.push_str(q);
+                                    first = false;
+                                } else {
+                                    out.push_str(&self.opts.aggregator);
+                                }
+                                write_value(out, d, data, id);
+                            }
+                            if !first {
+                                out.push_str(q);
+                            }
+                        }
+                        (_, Some(id)) => {
+                            out.push_str(q);
+                            write_value(out, d, data, id);
+                            out.push_str(q);
+                        }
+                        (_, None) => {}
+                    }
                 }
-                out.push_str(v);
             }
-            out.push_str(q);
         }
     }
 }

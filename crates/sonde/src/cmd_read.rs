@@ -111,6 +111,7 @@ fn precision_of(ifs: &[InterfaceInfo]) -> usize {
 fn for_each_frame(
     path: &Path,
     opts: Options,
+    want_tree: bool,
     want_labels: bool,
     mut each: impl FnMut(&Dissection, &[u8], &[InterfaceInfo]) -> io::Result<bool>,
 ) -> Result<(), String> {
@@ -118,6 +119,7 @@ fn for_each_frame(
     let mut dis = Dissector::new(opts);
     let mut d = Dissection::new();
     d.want_labels = want_labels;
+    d.want_tree = want_tree || want_labels;
     let mut known_ifs = 0;
     let reader_format = reader.format();
     while let Some(next) = reader.next_frame_with_interfaces() {
@@ -215,7 +217,9 @@ pub fn run_read(a: ReadArgs) -> ExitCode {
     let mut header_done = false;
     let mut first_json = true;
     let mut precision_set = false;
-    let result = for_each_frame(&path, opts, want_labels, |d, data, ifs| {
+    // Summary lines and hex dumps need the columns only, not the tree.
+    let want_tree = !(a.format == Format::Text && !a.verbose);
+    let result = for_each_frame(&path, opts, want_tree, want_labels, |d, data, ifs| {
         if !precision_set {
             summary.precision = precision_of(ifs);
             precision_set = true;
@@ -290,7 +294,7 @@ pub fn run_explain(a: ExplainArgs) -> ExitCode {
     }
     let mut out = String::new();
     let mut found = false;
-    let r = for_each_frame(&a.file, Options::default(), true, |d, data, _| {
+    let r = for_each_frame(&a.file, Options::default(), true, true, |d, data, _| {
         if d.frame.number == a.frame {
             sonde_output::explain::write_explain(&mut out, d, data);
             found = true;

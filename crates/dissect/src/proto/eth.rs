@@ -5,7 +5,7 @@ use super::{be16, Ctx, ETHERTYPES};
 use crate::field_table;
 use crate::oui;
 use crate::registry::{Base, FieldDef, Kind};
-use crate::tree::{Addr, NodeId, Value, ROOT};
+use crate::tree::{Addr, NodeId, Resolve, Value, ROOT};
 
 /// EtherType names.
 pub static ETHERTYPE_NAMES: &[(u64, &str)] = &[
@@ -265,7 +265,11 @@ static ANY_DEFS: AddrDefs = AddrDefs {
 /// Adds a MAC address field with its resolved name, OUI and LG/IG bits, as
 /// Wireshark lays them out.
 fn mac_field(cx: &mut Ctx<'_>, top: NodeId, off: usize, which: &AddrDefs, label: &str) {
+    if !cx.d.want_tree {
+        return;
+    }
     let mac = mac_at(cx.data, off);
+    let has_vendor = oui::oui_vendor(mac).is_some();
     let n = cx.d.add(top, which.addr, off, 6, Value::Bytes);
     if cx.d.want_labels {
         let name = oui::resolved(mac);
@@ -279,17 +283,16 @@ fn mac_field(cx: &mut Ctx<'_>, top: NodeId, off: usize, which: &AddrDefs, label:
                 cx.d.set_label(a, format_args!("Address: {name} ({})", MacFmt(mac)));
             }
         }
-        let s = cx.d.push_text(format_args!(""));
-        oui::write_resolved(&mut cx.d.text, mac);
-        let s = crate::tree::Span {
-            start: s.start,
-            end: cx.d.text.len() as u32,
-        };
-        cx.d.add_hidden(n, defs.resolved, off, 6, Value::Text(s));
+        cx.d.add_hidden(n, defs.resolved, off, 6, Value::Resolved(Resolve::MacName));
         cx.d.add_hidden(n, defs.oui, off, 3, Value::U(u64::from(oui::oui(mac))));
-        if let Some(v) = oui::oui_vendor(mac) {
-            let s = cx.d.push_text(format_args!("{v}"));
-            cx.d.add_hidden(n, defs.oui_resolved, off, 3, Value::Text(s));
+        if has_vendor {
+            cx.d.add_hidden(
+                n,
+                defs.oui_resolved,
+                off,
+                3,
+                Value::Resolved(Resolve::OuiName),
+            );
         }
     }
     cx.field(n, which.lg, off, 3);

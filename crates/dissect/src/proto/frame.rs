@@ -180,6 +180,9 @@ pub fn dissect(cx: &mut Ctx<'_>) -> u32 {
 
 /// Adds `frame.protocols` once every layer is known.
 pub fn finish(cx: &mut Ctx<'_>, top: u32) {
+    if !cx.d.want_tree {
+        return;
+    }
     let start = cx.d.text.len() as u32;
     for (i, p) in
         cx.d.protocols

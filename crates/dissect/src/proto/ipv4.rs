@@ -3,7 +3,7 @@
 use super::{be16, inet_checksum, Ctx, IP_PROTOCOLS};
 use crate::field_table;
 use crate::registry::{Base, FieldDef, Kind};
-use crate::tree::{Addr, Group, NodeId, Severity, Value, ROOT};
+use crate::tree::{Addr, Group, NodeId, Resolve, Severity, Value, ROOT};
 
 /// IP protocol numbers' names (also used by IPv6's next header).
 pub static IP_PROTO_NAMES: &[(u64, &str)] = &[
@@ -411,9 +411,9 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     ] {
         cx.field(top, def, o, 4);
         cx.d.add_hidden(top, &ADDR, o, 4, Value::Bytes);
-        let s = cx.d.push_text(format_args!("{}", V4(a)));
-        cx.d.add_hidden(top, host, o, 4, Value::Text(s));
-        cx.d.add_hidden(top, &HOST, o, 4, Value::Text(s));
+        let _ = a;
+        cx.d.add_hidden(top, host, o, 4, Value::Resolved(Resolve::AddrText));
+        cx.d.add_hidden(top, &HOST, o, 4, Value::Resolved(Resolve::AddrText));
     }
     cx.d.set_label(
         top,

@@ -5,7 +5,7 @@ use super::ipv4::{ECN_SHORT, IP_PROTO_NAMES};
 use super::{be16, be32, Ctx, IP_PROTOCOLS};
 use crate::field_table;
 use crate::registry::{Base, FieldDef, Kind};
-use crate::tree::{Addr, Group, NodeId, Severity, Value, ROOT};
+use crate::tree::{Addr, Group, NodeId, Resolve, Severity, Value, ROOT};
 
 /// `ipv6`
 pub static IPV6: FieldDef = FieldDef::new("ipv6", "Internet Protocol Version 6", Kind::Protocol)
@@ -249,9 +249,9 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     ] {
         cx.field(top, def, o, 16);
         cx.d.add_hidden(top, &ADDR, o, 16, Value::Bytes);
-        let sp = cx.d.push_text(format_args!("{a}"));
-        cx.d.add_hidden(top, host, o, 16, Value::Text(sp));
-        cx.d.add_hidden(top, &HOST, o, 16, Value::Text(sp));
+        let _ = a;
+        cx.d.add_hidden(top, host, o, 16, Value::Resolved(Resolve::AddrText));
+        cx.d.add_hidden(top, &HOST, o, 16, Value::Resolved(Resolve::AddrText));
     }
     if !cx.in_icmp_error {
         cx.d.cols.src = Addr::V6(src);

@@ -139,6 +139,9 @@ impl Ctx<'_> {
         off: usize,
         len: usize,
     ) -> NodeId {
+        if !self.d.want_tree {
+            return crate::tree::ROOT;
+        }
         let value = read_value(self.data, def, off, len);
         self.d.add(parent, def, off, len, value)
     }

@@ -619,7 +619,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
             _ => {}
         }
     }
-    {
+    if cx.d.want_tree {
         const CHARS: [char; 12] = ['R', 'R', 'R', 'A', 'C', 'E', 'U', 'A', 'P', 'R', 'S', 'F'];
         let start = cx.d.text.len() as u32;
         for (i, c) in CHARS.iter().enumerate() {
@@ -763,9 +763,17 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(2));
     }
     cx.field(top, &URGENT, off + 18, 2);
-    let mut opts_info = String::new();
+    let mut opts_info = std::mem::take(&mut cx.trk.scratch);
+    opts_info.clear();
     if hl > 20 && off + 20 < opt_end {
-        opts_info = options(cx, top, off + 20, opt_end, st.map(|s| (s.6, s.7)));
+        options(
+            cx,
+            top,
+            off + 20,
+            opt_end,
+            st.map(|s| (s.6, s.7)),
+            &mut opts_info,
+        );
     }
     if let Some((_, _, _, _, rel, delta, ..)) = st {
         let ts = cx.d.add(top, &TIMESTAMPS, 0, 0, Value::None);
@@ -778,23 +786,29 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         cx.truncated(top, "TCP header");
     }
 
-    // Info column.
+    // Info column, written straight into the text arena (no allocation).
     if tracked {
-        let mut s = String::with_capacity(96);
-        s.push_str(&format!("{sp} → {dp} ["));
-        flag_names(flags, &mut s);
-        s.push_str(&format!("] Seq={rseq}"));
+        use std::fmt::Write as _;
+        let start = cx.d.text.len() as u32;
+        let t = &mut cx.d.text;
+        let _ = write!(t, "{sp} → {dp} [");
+        flag_names(flags, t);
+        let _ = write!(t, "] Seq={rseq}");
         if flags & ACKF != 0 {
-            s.push_str(&format!(" Ack={rack}"));
+            let _ = write!(t, " Ack={rack}");
         }
-        s.push_str(&format!(" Win={calc_win}"));
+        let _ = write!(t, " Win={calc_win}");
         if flags & 0x20 != 0 {
-            s.push_str(&format!(" Urg={}", be16(cx.data, off + 18)));
+            let _ = write!(t, " Urg={}", be16(cx.data, off + 18));
         }
-        s.push_str(&format!(" Len={seglen}"));
-        s.push_str(&opts_info);
-        cx.d.set_info(format_args!("{s}"));
+        let _ = write!(t, " Len={seglen}");
+        t.push_str(&opts_info);
+        cx.d.cols.info = crate::tree::Span {
+            start,
+            end: t.len() as u32,
+        };
     }
+    cx.trk.scratch = opts_info;
 
     // Payload.
     let pstart = off + hl;
@@ -817,10 +831,11 @@ fn options(
     start: usize,
     end: usize,
     bases: Option<(u32, u32)>,
-) -> String {
+    info: &mut String,
+) {
     let opts = cx.d.add(top, &OPTIONS, start, end - start, Value::Bytes);
+    use std::fmt::Write as _;
     let mut names: Vec<&'static str> = Vec::new();
-    let mut info = String::new();
     let mut o = start;
     while o < end {
         let kind = cx.data[o];
@@ -874,7 +889,7 @@ fn options(
                 add_kl(cx, n);
                 cx.field(n, &O_MSS_VAL, body, 2);
                 names.push("Maximum segment size");
-                info.push_str(&format!(" MSS={v}"));
+                let _ = write!(info, " MSS={v}");
             }
             (3, 3) => {
                 let shift = cx.data[body];
@@ -890,7 +905,7 @@ fn options(
                     cx.d.add(n, &O_WSCALE_MULT, body, 1, Value::U(u64::from(mult)));
                 cx.d.set_generated(m);
                 names.push("Window scale");
-                info.push_str(&format!(" WS={mult}"));
+                let _ = write!(info, " WS={mult}");
             }
             (4, 2) => {
                 let n = cx.d.add(opts, &O_SACK_PERM, o, len, Value::None);
@@ -913,7 +928,7 @@ fn options(
                     let _ = a;
                     cx.d.add(n, &O_SACK_RE, e + 4, 4, Value::U(u64::from(re)));
                     label.push_str(&format!(" {le}-{re}"));
-                    info.push_str(&format!(" SLE={le} SRE={re}"));
+                    let _ = write!(info, " SLE={le} SRE={re}");
                     count += 1;
                     e += 8;
                 }
@@ -934,7 +949,7 @@ fn options(
                 cx.field(n, &O_TSVAL, body, 4);
                 cx.field(n, &O_TSECR, body + 4, 4);
                 names.push("Timestamps");
-                info.push_str(&format!(" TSval={tsval} TSecr={tsecr}"));
+                let _ = write!(info, " TSval={tsval} TSecr={tsecr}");
             }
             (34, _) => {
                 let n = cx.d.add(opts, &O_TFO, o, len, Value::None);
@@ -989,7 +1004,6 @@ fn options(
             format_args!("Options: ({} bytes), {list}", end - start),
         );
     }
-    info
 }
 
 /// Finds the window scale option's shift without dissecting the options.
