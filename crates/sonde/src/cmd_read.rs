@@ -60,6 +60,10 @@ pub struct ReadArgs {
     /// Verify IPv4, TCP and UDP checksums (Wireshark's default is not to).
     #[arg(long)]
     verify_checksums: bool,
+    /// Display filter, in Wireshark's language: only frames that match are
+    /// printed, e.g. -Y 'tcp.port == 22 && ip.src == 10.0.0.1'.
+    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
+    display_filter: Option<String>,
 }
 
 /// Arguments of `sonde explain`.
@@ -106,20 +110,21 @@ fn precision_of(ifs: &[InterfaceInfo]) -> usize {
         .unwrap_or(6)
 }
 
-/// Reads frames through the dissector, calling `each` for every frame until it
-/// returns false or `limit` frames were seen. Returns the read error, if any.
-fn for_each_frame(
+/// Reads frames through the dissector, calling `each` for every frame that
+/// passes `filter` until it returns false. Returns the read error, if any.
+pub(crate) fn for_each_frame(
     path: &Path,
     opts: Options,
     want_tree: bool,
     want_labels: bool,
+    filter: Option<&sonde_filter::Filter>,
     mut each: impl FnMut(&Dissection, &[u8], &[InterfaceInfo]) -> io::Result<bool>,
 ) -> Result<(), String> {
     let mut reader = open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut dis = Dissector::new(opts);
     let mut d = Dissection::new();
     d.want_labels = want_labels;
-    d.want_tree = want_tree || want_labels;
+    d.want_tree = want_tree || want_labels || filter.is_some();
     let mut known_ifs = 0;
     let reader_format = reader.format();
     while let Some(next) = reader.next_frame_with_interfaces() {
@@ -136,6 +141,9 @@ fn for_each_frame(
                     dis.set_interfaces(names_of(ifs), sections);
                 }
                 dis.dissect(&frame, &mut d);
+                if filter.is_some_and(|f| !f.matches(&d, frame.data)) {
+                    continue;
+                }
                 dis.mark_displayed(&d);
                 match each(&d, frame.data, ifs) {
                     Ok(true) => {}
@@ -206,6 +214,16 @@ pub fn run_read(a: ReadArgs) -> ExitCode {
         ..Options::default()
     };
     let want_labels = a.verbose && a.format == Format::Text;
+    let filter = match a
+        .display_filter
+        .as_deref()
+        .map(sonde_filter::Filter::compile)
+    {
+        Some(Err(e)) => return fail(&format!("invalid display filter:\n{e}")),
+        Some(Ok(f)) => Some(f),
+        None => None,
+    };
+    let flt = filter.as_ref();
     let stdout = io::stdout();
     let mut w = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut buf = String::with_capacity(1 << 16);
@@ -219,7 +237,7 @@ pub fn run_read(a: ReadArgs) -> ExitCode {
     let mut precision_set = false;
     // Summary lines and hex dumps need the columns only, not the tree.
     let want_tree = !(a.format == Format::Text && !a.verbose);
-    let result = for_each_frame(&path, opts, want_tree, want_labels, |d, data, ifs| {
+    let result = for_each_frame(&path, opts, want_tree, want_labels, flt, |d, data, ifs| {
         if !precision_set {
             summary.precision = precision_of(ifs);
             precision_set = true;
@@ -294,14 +312,21 @@ pub fn run_explain(a: ExplainArgs) -> ExitCode {
     }
     let mut out = String::new();
     let mut found = false;
-    let r = for_each_frame(&a.file, Options::default(), true, true, |d, data, _| {
-        if d.frame.number == a.frame {
-            sonde_output::explain::write_explain(&mut out, d, data);
-            found = true;
-            return Ok(false);
-        }
-        Ok(true)
-    });
+    let r = for_each_frame(
+        &a.file,
+        Options::default(),
+        true,
+        true,
+        None,
+        |d, data, _| {
+            if d.frame.number == a.frame {
+                sonde_output::explain::write_explain(&mut out, d, data);
+                found = true;
+                return Ok(false);
+            }
+            Ok(true)
+        },
+    );
     if found {
         print!("{out}");
     }
