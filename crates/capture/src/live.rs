@@ -13,7 +13,10 @@
 //!
 //! [`LiveCapture::next_frame`] returns `Ok(None)` when its read timeout
 //! expires with no packet, so a caller can check a stop flag (Ctrl-C, a
-//! duration) between packets even on a silent interface.
+//! duration) between packets even on a silent interface. The handle is in
+//! non-blocking mode and the wait is our own `poll(2)` on its descriptor:
+//! libpcap 1.10's read timeout keeps polling inside libpcap on Linux and
+//! never returns while no packet comes.
 //!
 //! Every call into libpcap goes through the `pcap` crate's safe API: this
 //! module needs no `unsafe` of its own.
@@ -360,6 +363,9 @@ pub struct LiveCapture {
     snaplen: u32,
     link_type: u32,
     frames: u64,
+    /// The last read returned a packet: more may be waiting, read before polling.
+    maybe_more: bool,
+    timeout: ::nix::poll::PollTimeout,
     /// Running totals: libpcap's 32-bit counters can wrap on a long capture.
     stats: LiveStats,
     last_raw: (u32, u32, u32),
@@ -438,7 +444,10 @@ impl LiveCapture {
             .immediate_mode(true)
             .buffer_size(i32::try_from(o.buffer_size).unwrap_or(i32::MAX))
             .precision(::pcap::Precision::Nano);
-        let mut cap = cap.open().map_err(|e| activate_error(&o.interface, &e))?;
+        let cap = cap.open().map_err(|e| activate_error(&o.interface, &e))?;
+        let mut cap = cap
+            .setnonblock()
+            .map_err(|e| err("setting non-blocking mode", e))?;
         if let Some(f) = &o.filter {
             cap.filter(f, true).map_err(|e| LiveError::BadFilter {
                 filter: f.clone(),
@@ -454,6 +463,9 @@ impl LiveCapture {
             snaplen,
             link_type,
             frames: 0,
+            maybe_more: false,
+            timeout: ::nix::poll::PollTimeout::try_from(o.timeout)
+                .unwrap_or(::nix::poll::PollTimeout::MAX),
             stats: LiveStats::default(),
             last_raw: (0, 0, 0),
         })
@@ -462,8 +474,25 @@ impl LiveCapture {
     /// Waits for the next packet. `Ok(None)` when the read timeout expired
     /// with no packet (check your stop conditions and call again).
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, LiveError> {
+        use ::nix::poll::{poll, PollFd, PollFlags};
+        use std::os::fd::AsFd;
+        if !self.maybe_more {
+            let mut fds = [PollFd::new(self.cap.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, self.timeout) {
+                Ok(0) | Err(::nix::errno::Errno::EINTR) => return Ok(None),
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(LiveError::Pcap {
+                        interface: self.interface.clone(),
+                        action: "waiting for packets",
+                        detail: e.desc().to_string(),
+                    })
+                }
+            }
+        }
         match self.cap.next_packet() {
             Ok(p) => {
+                self.maybe_more = true;
                 self.frames += 1;
                 // With nanosecond precision, libpcap puts nanoseconds in tv_usec.
                 let ts_ns = i128::from(p.header.ts.tv_sec) * 1_000_000_000
@@ -478,7 +507,10 @@ impl LiveCapture {
                     comment: None,
                 }))
             }
-            Err(::pcap::Error::TimeoutExpired) | Err(::pcap::Error::NoMorePackets) => Ok(None),
+            Err(::pcap::Error::TimeoutExpired) | Err(::pcap::Error::NoMorePackets) => {
+                self.maybe_more = false;
+                Ok(None)
+            }
             Err(e) => Err(LiveError::Pcap {
                 interface: self.interface.clone(),
                 action: "reading a packet",

@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod cmd_capture;
 mod cmd_host;
 mod cmd_read;
 
@@ -27,6 +28,9 @@ enum Command {
     Explain(cmd_read::ExplainArgs),
     /// List the field registry, like `tshark -G fields`: kind, name, abbreviation.
     Fields(cmd_read::FieldsArgs),
+    /// Capture live packets with libpcap (like `tshark -i` / `dumpcap`): BPF
+    /// filter, pcapng file with ring buffer, summary lines as packets arrive.
+    Capture(cmd_capture::CaptureArgs),
     #[command(flatten)]
     Host(cmd_host::HostCommand),
 }
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Command::Read(a) => cmd_read::run_read(a),
         Command::Explain(a) => cmd_read::run_explain(a),
         Command::Fields(a) => cmd_read::run_fields(a),
+        Command::Capture(a) => cmd_capture::run(a),
         Command::Host(cmd) => cmd_host::run(cmd),
     }
 }

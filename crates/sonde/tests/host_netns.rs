@@ -2,6 +2,7 @@
 //! iproute2's ss and ip) in network namespaces that each test creates and
 //! removes. Needs root; each test prints why it skips otherwise.
 
+#[macro_use]
 mod netns;
 
 use netns::{run_ok, NetnsPair, TempDir};
@@ -9,15 +10,6 @@ use serde_json::Value;
 use std::time::Duration;
 
 const SONDE: &str = env!("CARGO_BIN_EXE_sonde");
-
-macro_rules! skip_unless {
-    ($($tool:expr),*) => {
-        if let Some(why) = netns::unavailable(&[$($tool),*]) {
-            eprintln!("skipped: {why}");
-            return;
-        }
-    };
-}
 
 /// One row of `ss -H` output.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -93,75 +85,16 @@ fn write(path: &str, text: &str) {
     std::fs::write(path, text).unwrap_or_else(|e| panic!("write {path}: {e}"));
 }
 
-/// Starts sshd in the server namespace with keys made here; returns the
-/// client key path.
-fn start_sshd(ns: &mut NetnsPair, dir: &TempDir) -> String {
-    for k in ["host_key", "user_key"] {
-        run_ok(&[
-            "ssh-keygen",
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-f",
-            &dir.file(k),
-        ]);
-    }
-    std::fs::copy(dir.file("user_key.pub"), dir.file("authorized_keys")).unwrap();
-    write(
-        &dir.file("sshd_config"),
-        &format!(
-            "Port 22\nHostKey {}\nPidFile {}\nAuthorizedKeysFile {}\nStrictModes no\n\
-             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
-             PermitRootLogin prohibit-password\nLogLevel ERROR\n",
-            dir.file("host_key"),
-            dir.file("sshd.pid"),
-            dir.file("authorized_keys")
-        ),
-    );
-    // sshd's privilege separation directory.
-    std::fs::create_dir_all("/run/sshd").unwrap();
-    let server = ns.server.clone();
-    ns.spawn(
-        &server,
-        &["/usr/sbin/sshd", "-D", "-e", "-f", &dir.file("sshd_config")],
-    );
-    let ok = ns.wait_for(Duration::from_secs(10), || {
-        let o = ns.exec(&server, &["ss", "-tlnH", "sport = :22"]);
-        (!o.stdout.is_empty()).then_some(())
-    });
-    assert!(ok.is_some(), "sshd did not start listening on port 22");
-    dir.file("user_key")
-}
-
 #[test]
 fn ssh_session_shows_in_sockets_like_ss() {
     skip_unless!("sshd", "ssh", "ssh-keygen", "ss");
     let dir = TempDir::new("ssh");
     let mut ns = NetnsPair::new();
-    let key = start_sshd(&mut ns, &dir);
+    let key = ns.start_sshd(&dir);
     let (server, client, sip) = (ns.server.clone(), ns.client.clone(), ns.server_ip());
-    ns.spawn(
-        &client,
-        &[
-            "ssh",
-            "-i",
-            &key,
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "ConnectTimeout=5",
-            "-o",
-            "LogLevel=ERROR",
-            &format!("root@{sip}"),
-            "sleep 20",
-        ],
-    );
+    let ssh = ns.ssh_command(&key, "sleep 20");
+    let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
+    ns.spawn(&client, &ssh);
     // The client's ephemeral port, as ss sees it in the client namespace.
     let eph: u16 = ns
         .wait_for(Duration::from_secs(15), || {
@@ -278,48 +211,7 @@ fn web_server_and_curl() {
     let dir = TempDir::new("web");
     let mut ns = NetnsPair::new();
     let (server, client, sip) = (ns.server.clone(), ns.client.clone(), ns.server_ip());
-    std::fs::create_dir_all(dir.path().join("www")).unwrap();
-    write(&dir.file("www/index.html"), "hello from the sonde test\n");
-    let nginx = netns::unavailable(&["nginx"]).is_none();
-    let proc_name = if nginx {
-        write(
-            &dir.file("nginx.conf"),
-            &format!(
-                "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-                 events {{ worker_connections 64; }}\n\
-                 http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
-                 fastcgi_temp_path {d}/fcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
-                 server {{ listen {sip}:80; root {d}/www; }}\n}}\n",
-                d = dir.path().display()
-            ),
-        );
-        let conf = dir.file("nginx.conf");
-        let prefix = dir.file("");
-        let elog = dir.file("error.log");
-        ns.spawn(&server, &["nginx", "-c", &conf, "-p", &prefix, "-e", &elog]);
-        "nginx"
-    } else {
-        let www = dir.file("www");
-        ns.spawn(
-            &server,
-            &[
-                "python3",
-                "-m",
-                "http.server",
-                "--bind",
-                &sip,
-                "--directory",
-                &www,
-                "80",
-            ],
-        );
-        "python3"
-    };
-    let up = ns.wait_for(Duration::from_secs(10), || {
-        let o = ns.exec(&server, &["ss", "-tlnH", "sport = :80"]);
-        (!o.stdout.is_empty()).then_some(())
-    });
-    assert!(up.is_some(), "the web server did not start");
+    let proc_name = ns.start_web(&dir, "hello from the sonde test\n");
 
     let l = json(&ns.exec_ok(&server, &[SONDE, "sockets", "-tlnp", "-j"]));
     let web = l

@@ -13,6 +13,18 @@ use std::time::{Duration, Instant};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// Ends a test early, printing why, when it cannot run here (not root, or
+/// one of the named programs is missing). Needs `#[macro_use] mod netns;`.
+#[allow(unused_macros)]
+macro_rules! skip_unless {
+    ($($tool:expr),*) => {
+        if let Some(why) = netns::unavailable(&[$($tool),*]) {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+}
+
 /// Why the namespace tests cannot run here, if they cannot.
 pub fn unavailable(tools: &[&str]) -> Option<String> {
     let uid = Command::new("id").arg("-u").output().ok()?;
@@ -304,6 +316,111 @@ impl NetnsPair {
             .unwrap_or_else(|e| panic!("cannot start {args:?}: {e}"));
         self.children.push(child);
         self.children.last_mut().expect("just pushed")
+    }
+
+    /// Starts a real OpenSSH server on the server's port 22, with a host key
+    /// and a user key made in `dir`; returns the path of the client's key.
+    pub fn start_sshd(&mut self, dir: &TempDir) -> String {
+        for k in ["host_key", "user_key"] {
+            run_ok(&[
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-f",
+                &dir.file(k),
+            ]);
+        }
+        std::fs::copy(dir.file("user_key.pub"), dir.file("authorized_keys"))
+            .expect("copy the user key");
+        let config = format!(
+            "Port 22\nHostKey {}\nPidFile {}\nAuthorizedKeysFile {}\nStrictModes no\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+             PermitRootLogin prohibit-password\nLogLevel ERROR\n",
+            dir.file("host_key"),
+            dir.file("sshd.pid"),
+            dir.file("authorized_keys")
+        );
+        std::fs::write(dir.file("sshd_config"), config).expect("write sshd_config");
+        // sshd's privilege separation directory.
+        std::fs::create_dir_all("/run/sshd").expect("create /run/sshd");
+        let server = self.server.clone();
+        let conf = dir.file("sshd_config");
+        self.spawn(&server, &["/usr/sbin/sshd", "-D", "-e", "-f", &conf]);
+        let up = self.wait_for(Duration::from_secs(10), || {
+            let o = self.exec(&server, &["ss", "-tlnH", "sport = :22"]);
+            (!o.stdout.is_empty()).then_some(())
+        });
+        assert!(up.is_some(), "sshd did not start listening on port 22");
+        dir.file("user_key")
+    }
+
+    /// Starts a web server on the server's port 80 serving `index.html`
+    /// with `body` from `dir`/www: nginx where installed, else Python's
+    /// http.server. Returns the server's process name.
+    pub fn start_web(&mut self, dir: &TempDir, body: &str) -> &'static str {
+        let (server, sip) = (self.server.clone(), self.server_ip());
+        let www = dir.file("www");
+        std::fs::create_dir_all(&www).expect("create www");
+        std::fs::write(dir.file("www/index.html"), body).expect("write index.html");
+        let name = if unavailable(&["nginx"]).is_none() {
+            let conf = dir.file("nginx.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+                     events {{ worker_connections 64; }}\n\
+                     http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+                     fastcgi_temp_path {d}/fcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
+                     server {{ listen {sip}:80; root {d}/www; }}\n}}\n",
+                    d = dir.path().display()
+                ),
+            )
+            .expect("write nginx.conf");
+            let (prefix, elog) = (dir.file(""), dir.file("error.log"));
+            self.spawn(&server, &["nginx", "-c", &conf, "-p", &prefix, "-e", &elog]);
+            "nginx"
+        } else {
+            let args = [
+                "python3",
+                "-m",
+                "http.server",
+                "--bind",
+                &sip,
+                "--directory",
+                &www,
+                "80",
+            ];
+            self.spawn(&server, &args);
+            "python3"
+        };
+        let up = self.wait_for(Duration::from_secs(10), || {
+            let o = self.exec(&server, &["ss", "-tlnH", "sport = :80"]);
+            (!o.stdout.is_empty()).then_some(())
+        });
+        assert!(up.is_some(), "the web server ({name}) did not start");
+        name
+    }
+
+    /// An ssh client command line for the server as root with `key`, no
+    /// host-key prompt and a bounded connect, running `remote`.
+    pub fn ssh_command(&self, key: &str, remote: &str) -> Vec<String> {
+        let mut v: Vec<String> = vec!["ssh".into(), "-i".into(), key.into()];
+        for o in [
+            "StrictHostKeyChecking=no",
+            "UserKnownHostsFile=/dev/null",
+            "BatchMode=yes",
+            "ConnectTimeout=5",
+            "LogLevel=ERROR",
+        ] {
+            v.push("-o".into());
+            v.push(o.into());
+        }
+        v.push(format!("root@{}", self.server_ip()));
+        v.push(remote.into());
+        v
     }
 
     /// Polls `check` every 100 ms until it returns Some, for at most `limit`.
