@@ -11,7 +11,9 @@ use sonde_capture::live::{
     list_interfaces, resolve_interface, LiveCapture, LiveError, LiveFileWriter, LiveInterface,
     LiveOptions, LiveStats, RingOptions, DEFAULT_SNAPLEN,
 };
+use sonde_capture::Frame;
 use sonde_dissect::{Dissection, Dissector, Options};
+use sonde_filter::Filter;
 use sonde_output::summary::{write_summary, SummaryOptions};
 use sonde_output::TimeFormat;
 use std::io::{self, IsTerminal, Write};
@@ -68,8 +70,9 @@ pub struct CaptureArgs {
     /// still printed to stderr at the end.
     #[arg(short = 'q')]
     quiet: bool,
-    /// Display filter: print only the packets it matches (the file gets
-    /// every packet).
+    /// Display filter, in Wireshark's language (e.g. 'tcp.port == 22 &&
+    /// ip.src == 10.0.0.1'): print only the packets it matches; the file
+    /// (-w) still gets every packet.
     #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
     display_filter: Option<String>,
     /// Time column: r relative to the first packet, a absolute, ad absolute
@@ -235,10 +238,57 @@ fn stop_flag() -> Arc<AtomicBool> {
 }
 
 /// Where summary lines go while capturing.
-enum Printer {
+enum Sink {
     None,
     Stdout(io::BufWriter<io::Stdout>),
     Stderr,
+}
+
+/// Dissects captured frames and prints their summary lines (those the
+/// display filter matches).
+struct LinePrinter {
+    sink: Sink,
+    flush_each: bool,
+    dis: Dissector,
+    d: Dissection,
+    line: String,
+    summary: SummaryOptions,
+    filter: Option<Filter>,
+}
+
+impl LinePrinter {
+    fn print(&mut self, frame: &Frame<'_>) -> io::Result<()> {
+        if matches!(self.sink, Sink::None) {
+            return Ok(());
+        }
+        self.dis.dissect(frame, &mut self.d);
+        if let Some(f) = &self.filter {
+            if !f.matches(&self.d, frame.data) {
+                return Ok(());
+            }
+        }
+        self.dis.mark_displayed(&self.d);
+        self.line.clear();
+        write_summary(&mut self.line, &self.d, &self.summary);
+        self.line.push('\n');
+        match &mut self.sink {
+            Sink::Stdout(p) => {
+                p.write_all(self.line.as_bytes())?;
+                if self.flush_each {
+                    p.flush()?;
+                }
+                Ok(())
+            }
+            Sink::Stderr => io::stderr().write_all(self.line.as_bytes()),
+            Sink::None => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Sink::Stdout(p) = &mut self.sink {
+            let _ = p.flush();
+        }
+    }
 }
 
 /// Runs `sonde capture`.
@@ -270,12 +320,20 @@ pub fn run(a: CaptureArgs) -> ExitCode {
     if stop_at.filesize.is_some() && a.write.is_none() {
         return fail("-a filesize:KB needs a file to measure: add -w FILE");
     }
-    if a.display_filter.is_some() {
-        return fail(
-            "display filters (-Y) are not available in this build yet; \
-             use a capture filter (-f, BPF syntax) to choose what is captured",
-        );
-    }
+    let printing = !a.quiet && (a.write.is_none() || a.print);
+    let display_filter = match a.display_filter.as_deref() {
+        None => None,
+        Some(_) if !printing => {
+            return fail(
+                "-Y chooses which packets are printed, and nothing is printed here: \
+                 with -w add -P (the file gets every packet), and drop -q",
+            )
+        }
+        Some(expr) => match Filter::compile(expr) {
+            Ok(f) => Some(f),
+            Err(e) => return fail(&format!("invalid display filter:\n{e}")),
+        },
+    };
     if stop_at.packets == Some(0) {
         return ExitCode::SUCCESS;
     }
@@ -311,29 +369,35 @@ pub fn run(a: CaptureArgs) -> ExitCode {
         }
     };
 
-    let printing = !a.quiet && (a.write.is_none() || a.print);
-    let mut printer = if !printing {
-        Printer::None
+    let sink = if !printing {
+        Sink::None
     } else if to_stdout {
-        Printer::Stderr
+        Sink::Stderr
     } else {
-        Printer::Stdout(io::BufWriter::with_capacity(1 << 16, io::stdout()))
+        Sink::Stdout(io::BufWriter::with_capacity(1 << 16, io::stdout()))
     };
-    let line_flush = a.line_buffered || io::stdout().is_terminal();
     let show_count = writer.is_some() && !printing && !a.quiet && io::stderr().is_terminal();
 
     let stop = stop_flag();
     eprintln!("Capturing on '{}'", cap.interface());
 
-    let summary = SummaryOptions {
-        time,
-        precision: 9,
-        resolve_mac: !a.no_resolve,
+    let mut lines = LinePrinter {
+        sink,
+        flush_each: a.line_buffered || io::stdout().is_terminal(),
+        dis: Dissector::new(Options::default()),
+        d: Dissection::new(),
+        line: String::with_capacity(512),
+        summary: SummaryOptions {
+            time,
+            precision: 9,
+            resolve_mac: !a.no_resolve,
+        },
+        filter: display_filter,
     };
-    let mut dis = Dissector::new(Options::default());
-    dis.set_interfaces(vec![Some(cap.interface().to_string())], vec![1]);
-    let mut d = Dissection::new();
-    let mut line = String::with_capacity(512);
+    lines.d.want_tree = lines.filter.is_some();
+    lines
+        .dis
+        .set_interfaces(vec![Some(cap.interface().to_string())], vec![1]);
 
     let started = Instant::now();
     let mut last_flush = Instant::now();
@@ -359,9 +423,7 @@ pub fn run(a: CaptureArgs) -> ExitCode {
                     break;
                 }
             }
-            if let Printer::Stdout(p) = &mut printer {
-                let _ = p.flush();
-            }
+            lines.flush();
         }
         if let Some(w) = &writer {
             if w.should_switch() {
@@ -397,29 +459,11 @@ pub fn run(a: CaptureArgs) -> ExitCode {
                 break;
             }
         }
-        if !matches!(printer, Printer::None) {
-            dis.dissect(&frame, &mut d);
-            dis.mark_displayed(&d);
-            line.clear();
-            write_summary(&mut line, &d, &summary);
-            line.push('\n');
-            let res = match &mut printer {
-                Printer::Stdout(p) => p.write_all(line.as_bytes()).and_then(|_| {
-                    if line_flush {
-                        p.flush()
-                    } else {
-                        Ok(())
-                    }
-                }),
-                Printer::Stderr => io::stderr().write_all(line.as_bytes()),
-                Printer::None => Ok(()),
-            };
-            if let Err(e) = res {
-                if e.kind() != io::ErrorKind::BrokenPipe {
-                    failure = Some(format!("writing output: {e}"));
-                }
-                break;
+        if let Err(e) = lines.print(&frame) {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                failure = Some(format!("writing output: {e}"));
             }
+            break;
         }
         if show_count && last_count.elapsed() >= Duration::from_millis(100) {
             last_count = Instant::now();
@@ -436,9 +480,7 @@ pub fn run(a: CaptureArgs) -> ExitCode {
     }
 
     let stats = cap.stats().ok().or(stats);
-    if let Printer::Stdout(p) = &mut printer {
-        let _ = p.flush();
-    }
+    lines.flush();
     if let Some(w) = writer {
         if let Err(e) = w.finish(stats.as_ref()) {
             failure.get_or_insert(format!("writing the capture file: {e}"));

@@ -77,6 +77,7 @@ fn bad_stop_and_ring_conditions_are_explained() {
         (&["-b", "filesize:10"][..], "ring buffer (-b) needs -w FILE"),
         (&["-a", "filesize:10"][..], "needs a file"),
         (&["-t", "zz"][..], "invalid time format"),
+        (&["-Y", "icmp", "-w", "/tmp/x.pcapng"][..], "add -P"),
     ] {
         let mut all = vec!["capture", "-i", "lo"];
         all.extend_from_slice(args);
@@ -86,6 +87,17 @@ fn bad_stop_and_ring_conditions_are_explained() {
         assert!(err.contains(want), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "one clear line: {err}");
     }
+}
+
+#[test]
+fn bad_display_filter_points_at_the_mistake() {
+    // Checked before the capture opens: no root needed.
+    let o = sonde(&["capture", "-i", "lo", "-Y", "tcp.prot == 80"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("sonde: invalid display filter"), "{err}");
+    assert!(err.contains("tcp.prot"), "{err}");
+    assert!(err.contains('^'), "no caret under the mistake: {err}");
 }
 
 #[test]

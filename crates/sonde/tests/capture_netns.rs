@@ -312,6 +312,23 @@ fn count_stops_and_prints_summary_lines() {
     }
     assert_eq!(captured_count(&p.stderr()), 5);
 
+    // -Y prints only what the display filter matches: the replies.
+    let mut p = start_sonde(
+        &server,
+        &["-i", &dev, "-f", "icmp", "-c", "6", "-Y", "icmp.type == 0"],
+        &dir,
+        "replies",
+    );
+    let st = p.wait(Duration::from_secs(30));
+    assert!(st.success(), "{}", p.stderr());
+    let out = p.stdout();
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(
+        out.lines().all(|l| l.contains("Echo (ping) reply")),
+        "{out}"
+    );
+    assert_eq!(captured_count(&p.stderr()), 6);
+
     // With -w: the file holds exactly 5, nothing printed on stdout.
     let f = dir.file("five.pcapng");
     let mut p = start_sonde(
