@@ -474,3 +474,31 @@ fn sigterm_with_print_leaves_a_valid_file() {
     assert_eq!(lines, 8, "{}", p.stdout());
     assert!(capinfos(&f).contains("Number of stat entries = 1"));
 }
+
+#[test]
+fn a_burst_is_captured_whole() {
+    skip_unless!("ping", "tshark");
+    let dir = TempDir::new("cap-burst");
+    let ns = NetnsPair::new();
+    let (server, client, sip, dev) = names(&ns);
+    let f = dir.file("burst.pcapng");
+    // 4000 packets as fast as ping can send them: about 0.6 MB, which the
+    // default 2 MiB kernel buffer holds even if sonde reads nothing.
+    let mut p = start_sonde(
+        &server,
+        &["-i", &dev, "-f", "icmp", "-w", &f],
+        &dir,
+        "burst",
+    );
+    let ping = run_ok(&[
+        "ip", "netns", "exec", &client, "ping", "-f", "-c", "2000", "-q", &sip,
+    ]);
+    assert!(ping.contains("2000 received"), "{ping}");
+    std::thread::sleep(Duration::from_millis(500));
+    p.signal("INT");
+    assert!(p.wait(Duration::from_secs(10)).success(), "{}", p.stderr());
+    let err = p.stderr();
+    assert_eq!(captured_count(&err), 4000, "{err}");
+    assert!(err.contains("\n0 packets dropped by kernel"), "{err}");
+    assert_eq!(tshark_fields(&f).len(), 4000);
+}
