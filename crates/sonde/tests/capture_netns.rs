@@ -288,7 +288,7 @@ fn capture_during_ssh_and_http_matches_tcpdump() {
 
 #[test]
 fn count_stops_and_prints_summary_lines() {
-    skip_unless!("ping", "tshark");
+    skip_unless!("ping", "tshark", "capinfos");
     let dir = TempDir::new("cap-count");
     let mut ns = NetnsPair::new();
     let (server, client, sip, dev) = names(&ns);
@@ -341,6 +341,29 @@ fn count_stops_and_prints_summary_lines() {
     assert!(st.success(), "{}", p.stderr());
     assert_eq!(p.stdout(), "");
     assert_eq!(tshark_fields(&f).len(), 5);
+
+    // -s cuts each packet to the snap length, which the IDB records too.
+    let f = dir.file("snap.pcapng");
+    let mut p = start_sonde(
+        &server,
+        &["-i", &dev, "-f", "icmp", "-s", "64", "-c", "2", "-w", &f],
+        &dir,
+        "snap",
+    );
+    assert!(p.wait(Duration::from_secs(30)).success(), "{}", p.stderr());
+    let lens = run_ok(&[
+        "tshark",
+        "-r",
+        &f,
+        "-T",
+        "fields",
+        "-e",
+        "frame.len",
+        "-e",
+        "frame.cap_len",
+    ]);
+    assert_eq!(lens, "98\t64\n98\t64\n");
+    assert!(capinfos(&f).contains("Capture length = 64"));
 
     // -w - writes the pcapng to standard output.
     let mut p = start_sonde(
