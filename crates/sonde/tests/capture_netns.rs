@@ -100,32 +100,28 @@ fn start_sonde(ns: &str, args: &[&str], dir: &TempDir, tag: &str) -> Proc {
     p
 }
 
-/// tshark's view of a file: one line per frame.
+/// `tshark -r PATH -T fields -e F...`: one line per frame.
+fn tshark(path: &str, fields: &[&str]) -> Vec<String> {
+    let mut args = vec!["tshark", "-r", path, "-T", "fields"];
+    for f in fields {
+        args.extend(["-e", f]);
+    }
+    run_ok(&args).lines().map(str::to_string).collect()
+}
+
+/// tshark's view of a file: lengths, addresses, raw TCP numbers, protocols.
 fn tshark_fields(path: &str) -> Vec<String> {
-    let out = run_ok(&[
-        "tshark",
-        "-r",
-        path,
-        "-T",
-        "fields",
-        "-e",
+    let fields = [
         "frame.len",
-        "-e",
         "frame.cap_len",
-        "-e",
         "eth.src",
-        "-e",
         "ip.src",
-        "-e",
         "ip.dst",
-        "-e",
         "tcp.seq_raw",
-        "-e",
         "tcp.ack_raw",
-        "-e",
         "frame.protocols",
-    ]);
-    out.lines().map(str::to_string).collect()
+    ];
+    tshark(path, &fields)
 }
 
 fn tshark_count(path: &str, filter: &str) -> usize {
@@ -290,8 +286,15 @@ fn capture_during_ssh_and_http_matches_tcpdump() {
 fn count_stops_and_prints_summary_lines() {
     skip_unless!("ping", "tshark", "capinfos");
     let dir = TempDir::new("cap-count");
-    let mut ns = NetnsPair::new();
+    let ns = NetnsPair::new();
     let (server, client, sip, dev) = names(&ns);
+    // N echo requests and their replies, to completion: each capture below
+    // gets its own packets, none left over for the next.
+    let ping = |n: &str| {
+        run_ok(&[
+            "ip", "netns", "exec", &client, "ping", "-c", n, "-i", "0.2", &sip,
+        ]);
+    };
     // Without -w: one summary line per packet on stdout.
     let mut p = start_sonde(
         &server,
@@ -299,7 +302,7 @@ fn count_stops_and_prints_summary_lines() {
         &dir,
         "print",
     );
-    ns.spawn(&client, &["ping", "-c", "20", "-i", "0.2", &sip]);
+    ping("3");
     let st = p.wait(Duration::from_secs(30));
     assert!(st.success(), "{}", p.stderr());
     let out = p.stdout();
@@ -319,6 +322,7 @@ fn count_stops_and_prints_summary_lines() {
         &dir,
         "replies",
     );
+    ping("3");
     let st = p.wait(Duration::from_secs(30));
     assert!(st.success(), "{}", p.stderr());
     let out = p.stdout();
@@ -337,6 +341,7 @@ fn count_stops_and_prints_summary_lines() {
         &dir,
         "w",
     );
+    ping("3");
     let st = p.wait(Duration::from_secs(30));
     assert!(st.success(), "{}", p.stderr());
     assert_eq!(p.stdout(), "");
@@ -350,19 +355,10 @@ fn count_stops_and_prints_summary_lines() {
         &dir,
         "snap",
     );
+    ping("1");
     assert!(p.wait(Duration::from_secs(30)).success(), "{}", p.stderr());
-    let lens = run_ok(&[
-        "tshark",
-        "-r",
-        &f,
-        "-T",
-        "fields",
-        "-e",
-        "frame.len",
-        "-e",
-        "frame.cap_len",
-    ]);
-    assert_eq!(lens, "98\t64\n98\t64\n");
+    let lens = tshark(&f, &["frame.len", "frame.cap_len"]);
+    assert_eq!(lens, ["98\t64", "98\t64"]);
     assert!(capinfos(&f).contains("Capture length = 64"));
 
     // -w - writes the pcapng to standard output.
@@ -372,6 +368,7 @@ fn count_stops_and_prints_summary_lines() {
         &dir,
         "stdout",
     );
+    ping("2");
     let st = p.wait(Duration::from_secs(30));
     assert!(st.success(), "{}", p.stderr());
     assert_eq!(frames(&p.out).len(), 3);
