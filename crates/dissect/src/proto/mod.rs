@@ -17,6 +17,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod link;
 pub mod tcp;
+pub mod tcp_analysis;
 pub mod udp;
 
 /// The field tables of every protocol, for the registry.

@@ -179,6 +179,101 @@ static CONNECTION_FIN: FieldDef =
     FieldDef::new("tcp.connection.fin", "Connection finish (FIN)", Kind::None);
 static CONNECTION_RST: FieldDef =
     FieldDef::new("tcp.connection.rst", "Connection reset (RST)", Kind::None);
+static ANALYSIS_NODE: FieldDef = FieldDef::new("tcp.analysis", "SEQ/ACK analysis", Kind::None)
+    .blurb("Wireshark-style analysis of this segment against the rest of the stream.");
+static A_ACKS_FRAME: FieldDef = FieldDef::new(
+    "tcp.analysis.acks_frame",
+    "This is an ACK to the segment in frame",
+    Kind::FrameNum,
+)
+.blurb("The frame whose data this ACK acknowledges.");
+static A_ACK_RTT: FieldDef = FieldDef::new(
+    "tcp.analysis.ack_rtt",
+    "The RTT to ACK the segment was",
+    Kind::RelTime,
+)
+.blurb("Time between the data segment and its acknowledgement.");
+static A_INITIAL_RTT: FieldDef = FieldDef::new("tcp.analysis.initial_rtt", "iRTT", Kind::RelTime)
+    .blurb(
+        "Initial round-trip time: from the SYN to the ACK that completes the three-way handshake.",
+    );
+static A_BYTES_IN_FLIGHT: FieldDef =
+    FieldDef::new("tcp.analysis.bytes_in_flight", "Bytes in flight", Kind::U32)
+        .blurb("Data sent by this side and not yet acknowledged by the other.");
+static A_PUSH_BYTES: FieldDef = FieldDef::new(
+    "tcp.analysis.push_bytes_sent",
+    "Bytes sent since last PSH flag",
+    Kind::U32,
+);
+static A_FLAGS: FieldDef = FieldDef::new("tcp.analysis.flags", "TCP Analysis Flags", Kind::None);
+static A_RETRANSMISSION: FieldDef =
+    FieldDef::new("tcp.analysis.retransmission", "Retransmission", Kind::None).blurb(
+        "The segment carries data already sent: the first copy was lost or its ACK was late.",
+    );
+static A_FAST_RETRANSMISSION: FieldDef = FieldDef::new(
+    "tcp.analysis.fast_retransmission",
+    "Fast Retransmission",
+    Kind::None,
+)
+.blurb("A retransmission right after duplicate ACKs asked for it.");
+static A_SPURIOUS_RETRANSMISSION: FieldDef = FieldDef::new(
+    "tcp.analysis.spurious_retransmission",
+    "Spurious Retransmission",
+    Kind::None,
+)
+.blurb("A retransmission of data the other side had already acknowledged.");
+static A_OUT_OF_ORDER: FieldDef =
+    FieldDef::new("tcp.analysis.out_of_order", "Out-Of-Order", Kind::None)
+        .blurb("The segment arrived after one with a higher sequence number.");
+static A_LOST_SEGMENT: FieldDef = FieldDef::new(
+    "tcp.analysis.lost_segment",
+    "Previous segment not captured",
+    Kind::None,
+)
+.blurb("A gap in the sequence numbers: data before this segment was not captured.");
+static A_ACK_LOST_SEGMENT: FieldDef = FieldDef::new(
+    "tcp.analysis.ack_lost_segment",
+    "ACKed segment that wasn't captured",
+    Kind::None,
+);
+static A_KEEP_ALIVE: FieldDef = FieldDef::new("tcp.analysis.keep_alive", "Keep-Alive", Kind::None);
+static A_KEEP_ALIVE_ACK: FieldDef =
+    FieldDef::new("tcp.analysis.keep_alive_ack", "Keep-Alive ACK", Kind::None);
+static A_DUPLICATE_ACK: FieldDef =
+    FieldDef::new("tcp.analysis.duplicate_ack", "Duplicate ACK", Kind::None)
+        .blurb("The same acknowledgement again with no data: the receiver is missing a segment.");
+static A_DUPLICATE_ACK_NUM: FieldDef = FieldDef::new(
+    "tcp.analysis.duplicate_ack_num",
+    "Duplicate ACK #",
+    Kind::U32,
+);
+static A_DUPLICATE_ACK_FRAME: FieldDef = FieldDef::new(
+    "tcp.analysis.duplicate_ack_frame",
+    "Duplicate to the ACK in frame",
+    Kind::FrameNum,
+);
+static A_ZERO_WINDOW: FieldDef =
+    FieldDef::new("tcp.analysis.zero_window", "Zero Window", Kind::None)
+        .blurb("The receiver's buffer is full: the sender must stop.");
+static A_ZERO_WINDOW_PROBE: FieldDef = FieldDef::new(
+    "tcp.analysis.zero_window_probe",
+    "Zero Window Probe",
+    Kind::None,
+);
+static A_ZERO_WINDOW_PROBE_ACK: FieldDef = FieldDef::new(
+    "tcp.analysis.zero_window_probe_ack",
+    "Zero Window Probe Ack",
+    Kind::None,
+);
+static A_WINDOW_UPDATE: FieldDef =
+    FieldDef::new("tcp.analysis.window_update", "Window update", Kind::None);
+static A_WINDOW_FULL: FieldDef =
+    FieldDef::new("tcp.analysis.window_full", "Window full", Kind::None);
+static A_REUSED_PORTS: FieldDef = FieldDef::new(
+    "tcp.analysis.reused_ports",
+    "TCP port numbers reused",
+    Kind::None,
+);
 static BOGUS_HDR: FieldDef = FieldDef::new(
     "tcp.bogus_header_length",
     "Bogus TCP Header Length",
@@ -269,6 +364,30 @@ field_table!(
         CONNECTION_SACK,
         CONNECTION_FIN,
         CONNECTION_RST,
+        ANALYSIS_NODE,
+        A_ACKS_FRAME,
+        A_ACK_RTT,
+        A_INITIAL_RTT,
+        A_BYTES_IN_FLIGHT,
+        A_PUSH_BYTES,
+        A_FLAGS,
+        A_RETRANSMISSION,
+        A_FAST_RETRANSMISSION,
+        A_SPURIOUS_RETRANSMISSION,
+        A_OUT_OF_ORDER,
+        A_LOST_SEGMENT,
+        A_ACK_LOST_SEGMENT,
+        A_KEEP_ALIVE,
+        A_KEEP_ALIVE_ACK,
+        A_DUPLICATE_ACK,
+        A_DUPLICATE_ACK_NUM,
+        A_DUPLICATE_ACK_FRAME,
+        A_ZERO_WINDOW,
+        A_ZERO_WINDOW_PROBE,
+        A_ZERO_WINDOW_PROBE_ACK,
+        A_WINDOW_UPDATE,
+        A_WINDOW_FULL,
+        A_REUSED_PORTS,
         BOGUS_HDR
     ]
 );
@@ -280,8 +399,10 @@ const PSH: u16 = 0x08;
 const ACKF: u16 = 0x10;
 
 /// One direction of a stream.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Flow {
+    /// Sequence analysis state.
+    seq: super::tcp_analysis::SeqState,
     base_seq: Option<u32>,
     /// Window scale shift announced in this side's SYN: None not seen, Some(-1) SYN without the option.
     ws_shift: Option<i8>,
@@ -290,9 +411,15 @@ struct Flow {
 }
 
 /// The state of one TCP stream.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Stream {
     index: u32,
+    /// When the first SYN was seen, and from which flow.
+    syn: Option<(i64, usize)>,
+    /// Initial RTT: SYN to the ACK that completes the handshake.
+    irtt: Option<i64>,
+    /// The stream replaced an earlier one with the same ports.
+    reused: bool,
     /// The flow of the key's `a → b` direction is `flows[0]`.
     flows: [Flow; 2],
     first_ts: i64,
@@ -399,6 +526,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
             format_args!("Transmission Control Protocol, Src Port: {sp}, Dst Port: {dp}"),
         );
         if !cx.in_icmp_error {
+            cx.d.set_info(format_args!("{sp} → {dp}"));
             cx.truncated(top, "TCP");
         }
         return avail;
@@ -429,10 +557,19 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         let s = trk.streams.entry(key).or_insert_with(|| {
             let s = Stream {
                 index: *next,
-                flows: [Flow {
-                    scale: -1,
-                    ..Flow::default()
-                }; 2],
+                syn: None,
+                irtt: None,
+                reused: false,
+                flows: [
+                    Flow {
+                        scale: -1,
+                        ..Flow::default()
+                    },
+                    Flow {
+                        scale: -1,
+                        ..Flow::default()
+                    },
+                ],
                 first_ts: now,
                 last_ts: now,
                 completeness: 0,
@@ -440,6 +577,9 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
             *next += 1;
             s
         });
+        if reuse {
+            s.reused = true;
+        }
         if s.flows[i_fwd].base_seq.is_none() {
             s.flows[i_fwd].base_seq = Some(if flags & SYN != 0 {
                 seq
@@ -646,8 +786,10 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         None
     };
 
-    // Window scaling, learnt from the SYN and SYN-ACK.
+    // Window scaling, learnt from the SYN and SYN-ACK; sequence analysis.
     let mut scale: i8 = -1;
+    let mut irtt: Option<i64> = None;
+    let mut verdict = super::tcp_analysis::Verdict::default();
     if let Some((.., i_fwd, i_rev, _, _, _, _, _, key)) = st {
         let s = cx
             .trk
@@ -671,6 +813,34 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
             }
         }
         scale = s.flows[i_fwd].scale;
+        // Handshake timing.
+        if flags & (SYN | ACKF) == SYN && s.syn.is_none() {
+            s.syn = Some((now, i_fwd));
+        } else if flags & (SYN | ACKF) == ACKF && s.irtt.is_none() {
+            if let Some((t0, dir)) = s.syn {
+                if dir == i_fwd && s.completeness & 2 != 0 {
+                    s.irtt = Some(now - t0);
+                }
+            }
+        }
+        irtt = s.irtt;
+        let rev_scale = s.flows[i_rev].scale;
+        let seg = super::tcp_analysis::Segment {
+            frame: cx.d.frame.number,
+            ts: now,
+            seq,
+            ack,
+            seglen,
+            flags,
+            window: u32::from(win),
+        };
+        let [a, b] = &mut s.flows;
+        let (fa, ra) = if i_fwd == 0 { (a, b) } else { (b, a) };
+        verdict = super::tcp_analysis::analyze(&mut fa.seq, &mut ra.seq, &seg, s.irtt, rev_scale);
+        if s.reused && flags & (SYN | ACKF) == SYN {
+            verdict.flags |= super::tcp_analysis::flag::REUSED_PORTS;
+            s.reused = false;
+        }
         // Completeness is shown as it stood before this segment.
         let c = &mut s.completeness;
         if flags & SYN != 0 {
@@ -780,17 +950,16 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         cx.d.set_generated(ts);
         cx.d.add_generated(ts, &TIME_RELATIVE, Value::Time(rel));
         cx.d.add_generated(ts, &TIME_DELTA, Value::Time(delta));
+        analysis_nodes(cx, top, &verdict, irtt);
     }
     cx.d.set_len(top, hl.min(avail));
-    if off + hl > seg_end {
-        cx.truncated(top, "TCP header");
-    }
 
     // Info column, written straight into the text arena (no allocation).
     if tracked {
         use std::fmt::Write as _;
         let start = cx.d.text.len() as u32;
         let t = &mut cx.d.text;
+        info_prefix(t, &verdict);
         let _ = write!(t, "{sp} → {dp} [");
         flag_names(flags, t);
         let _ = write!(t, "] Seq={rseq}");
@@ -809,6 +978,9 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         };
     }
     cx.trk.scratch = opts_info;
+    if off + hl > seg_end {
+        cx.truncated(top, "TCP header");
+    }
 
     // Payload.
     let pstart = off + hl;
@@ -968,6 +1140,20 @@ fn options(
                 }
                 names.push("TCP Fast Open");
             }
+            (253 | 254, _) if len >= 4 && be16(cx.data, body) == 0xf989 => {
+                // TCP Fast Open in its experimental encoding (RFC 7413 section 4.1.3).
+                let n = cx.d.add(opts, &O_TFO, o, len, Value::None);
+                add_kl(cx, n);
+                cx.d.set_label(
+                    n,
+                    format_args!(
+                        "TCP Option - TFO - Fast Open Cookie{}",
+                        if len == 4 { " Request" } else { "" }
+                    ),
+                );
+                info.push_str(if len == 4 { " TFO=R" } else { " TFO=C" });
+                names.push("TCP Fast Open");
+            }
             (253 | 254, _) => {
                 let n = cx.d.add(opts, &O_EXP, o, len, Value::None);
                 add_kl(cx, n);
@@ -1003,6 +1189,181 @@ fn options(
             opts,
             format_args!("Options: ({} bytes), {list}", end - start),
         );
+    }
+}
+
+/// The analysis flags, their Info prefix, expert message and severity.
+static ANALYSIS: &[(u32, &str, &FieldDef, &str, Severity)] = {
+    use super::tcp_analysis::flag as f;
+    &[
+        (
+            f::RETRANSMISSION,
+            "[TCP Retransmission] ",
+            &A_RETRANSMISSION,
+            "This frame is a (suspected) retransmission",
+            Severity::Note,
+        ),
+        (
+            f::FAST_RETRANSMISSION,
+            "[TCP Fast Retransmission] ",
+            &A_FAST_RETRANSMISSION,
+            "This frame is a (suspected) fast retransmission",
+            Severity::Note,
+        ),
+        (
+            f::SPURIOUS_RETRANSMISSION,
+            "[TCP Spurious Retransmission] ",
+            &A_SPURIOUS_RETRANSMISSION,
+            "This frame is a (suspected) spurious retransmission",
+            Severity::Note,
+        ),
+        (
+            f::OUT_OF_ORDER,
+            "[TCP Out-Of-Order] ",
+            &A_OUT_OF_ORDER,
+            "This frame is a (suspected) out-of-order segment",
+            Severity::Warning,
+        ),
+        (
+            f::LOST_PACKET,
+            "[TCP Previous segment not captured] ",
+            &A_LOST_SEGMENT,
+            "Previous segment(s) not captured (common at capture start)",
+            Severity::Warning,
+        ),
+        (
+            f::ACK_LOST_PACKET,
+            "[TCP ACKed unseen segment] ",
+            &A_ACK_LOST_SEGMENT,
+            "ACKed segment that wasn't captured (common at capture start)",
+            Severity::Warning,
+        ),
+        (
+            f::WINDOW_UPDATE,
+            "[TCP Window Update] ",
+            &A_WINDOW_UPDATE,
+            "TCP window update",
+            Severity::Chat,
+        ),
+        (
+            f::WINDOW_FULL,
+            "[TCP Window Full] ",
+            &A_WINDOW_FULL,
+            "TCP window specified by the receiver is now completely full",
+            Severity::Warning,
+        ),
+        (
+            f::KEEP_ALIVE,
+            "[TCP Keep-Alive] ",
+            &A_KEEP_ALIVE,
+            "This is a TCP keep-alive segment",
+            Severity::Note,
+        ),
+        (
+            f::KEEP_ALIVE_ACK,
+            "[TCP Keep-Alive ACK] ",
+            &A_KEEP_ALIVE_ACK,
+            "ACK to a TCP keep-alive segment",
+            Severity::Note,
+        ),
+        (f::DUPLICATE_ACK, "", &A_DUPLICATE_ACK, "", Severity::Note),
+        (
+            f::ZERO_WINDOW_PROBE,
+            "[TCP ZeroWindowProbe] ",
+            &A_ZERO_WINDOW_PROBE,
+            "TCP Zero Window Probe",
+            Severity::Note,
+        ),
+        (
+            f::ZERO_WINDOW,
+            "[TCP ZeroWindow] ",
+            &A_ZERO_WINDOW,
+            "TCP Zero Window segment",
+            Severity::Warning,
+        ),
+        (
+            f::ZERO_WINDOW_PROBE_ACK,
+            "[TCP ZeroWindowProbeAck] ",
+            &A_ZERO_WINDOW_PROBE_ACK,
+            "ACK to a TCP Zero Window Probe",
+            Severity::Note,
+        ),
+        (
+            f::REUSED_PORTS,
+            "[TCP Port numbers reused] ",
+            &A_REUSED_PORTS,
+            "A new tcp session is started with the same ports as an earlier session in this trace",
+            Severity::Note,
+        ),
+    ]
+};
+
+fn info_prefix(t: &mut String, v: &super::tcp_analysis::Verdict) {
+    use std::fmt::Write as _;
+    if v.flags == 0 {
+        return;
+    }
+    for (bit, prefix, ..) in ANALYSIS {
+        if v.flags & bit != 0 {
+            if *bit == super::tcp_analysis::flag::DUPLICATE_ACK {
+                let _ = write!(t, "[TCP Dup ACK {}#{}] ", v.dupack_frame, v.dupack_num);
+            } else {
+                t.push_str(prefix);
+            }
+        }
+    }
+}
+
+/// The `[SEQ/ACK analysis]` subtree.
+fn analysis_nodes(
+    cx: &mut Ctx<'_>,
+    top: NodeId,
+    v: &super::tcp_analysis::Verdict,
+    irtt: Option<i64>,
+) {
+    if !cx.d.want_tree {
+        return;
+    }
+    // As in Wireshark, the iRTT alone does not make the subtree appear.
+    if v.flags == 0 && v.acks.is_none() && v.bytes_in_flight.is_none() && v.push_bytes.is_none() {
+        return;
+    }
+    let a = cx.d.add_generated(top, &ANALYSIS_NODE, Value::None);
+    if let Some((frame, rtt)) = v.acks {
+        cx.d.add_generated(a, &A_ACKS_FRAME, Value::U(frame));
+        cx.d.add_generated(a, &A_ACK_RTT, Value::Time(rtt));
+    }
+    if let Some(t) = irtt {
+        cx.d.add_generated(a, &A_INITIAL_RTT, Value::Time(t));
+    }
+    if let Some(b) = v.bytes_in_flight {
+        cx.d.add_generated(a, &A_BYTES_IN_FLIGHT, Value::U(u64::from(b)));
+    }
+    if let Some(b) = v.push_bytes {
+        cx.d.add_generated(a, &A_PUSH_BYTES, Value::U(u64::from(b)));
+    }
+    if v.flags == 0 {
+        return;
+    }
+    let fl = cx.d.add_generated(a, &A_FLAGS, Value::None);
+    for (bit, _, def, msg, sev) in ANALYSIS {
+        if v.flags & bit == 0 {
+            continue;
+        }
+        if *bit == super::tcp_analysis::flag::DUPLICATE_ACK {
+            let n = cx.d.add_generated(fl, &A_DUPLICATE_ACK, Value::None);
+            cx.d.expert(
+                n,
+                &A_DUPLICATE_ACK,
+                *sev,
+                Group::Sequence,
+                format_args!("Duplicate ACK (#{})", v.dupack_num),
+            );
+            cx.d.add_generated(fl, &A_DUPLICATE_ACK_NUM, Value::U(u64::from(v.dupack_num)));
+            cx.d.add_generated(fl, &A_DUPLICATE_ACK_FRAME, Value::U(v.dupack_frame));
+        } else {
+            cx.d.expert(fl, def, *sev, Group::Sequence, format_args!("{msg}"));
+        }
     }
 }
 
