@@ -238,10 +238,10 @@ pub fn write_display_value(out: &mut String, d: &Dissection, data: &[u8], id: No
         },
         Value::Bytes if n.def.kind == Kind::Bytes => {
             let b = d.bytes(data, id);
-            for x in b.iter().take(32) {
+            for x in b.iter().take(36) {
                 let _ = write!(out, "{x:02x}");
             }
-            if b.len() > 32 {
+            if b.len() > 36 {
                 out.push('…');
             }
         }

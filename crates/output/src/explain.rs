@@ -169,6 +169,12 @@ fn explain_children(out: &mut String, d: &Dissection, data: &[u8], parent: NodeI
         } else {
             let _ = write!(line, "{indent} {:<13}{:<25}", "", "[derived]");
         }
+        if std::ptr::eq(n.def, &sonde_dissect::proto::WS_TEXT) {
+            let _ = write!(line, "{}", d.span_str(n.label));
+            let _ = writeln!(out, "{line}");
+            explain_children(out, d, data, c, depth + 1);
+            continue;
+        }
         let _ = write!(line, "{} ({})", n.def.name, n.def.abbrev);
         let mut shown = String::new();
         write_display_value(&mut shown, d, data, c);

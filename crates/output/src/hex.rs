@@ -29,6 +29,9 @@ pub fn write_hex_block(out: &mut String, data: &[u8]) {
 
 /// Writes the frame's bytes and any reassembled data sources.
 pub fn write_hex(out: &mut String, d: &Dissection, data: &[u8]) {
+    if !d.sources.is_empty() {
+        let _ = writeln!(out, "Frame ({} bytes):", data.len());
+    }
     write_hex_block(out, data);
     for (name, bytes) in &d.sources {
         let _ = writeln!(out, "{name} ({} bytes):", bytes.len());

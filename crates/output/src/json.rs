@@ -8,7 +8,9 @@ use sonde_dissect::{Dissection, Kind};
 use std::fmt::Write;
 
 fn esc(out: &mut String, s: &str) {
-    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    // tshark also escapes the '/' of "</", which JSON allows.
+    let j = serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    out.push_str(&j.replace("</", "<\\/"));
 }
 
 fn severity_code(s: Severity) -> u32 {
@@ -93,9 +95,31 @@ fn write_children(w: &mut W<'_>, d: &Dissection, data: &[u8], parent: NodeId) {
             write_children(w, d, data, c);
             continue;
         }
+        if std::ptr::eq(n.def, &sonde_dissect::proto::WS_TEXT) {
+            // A text item: tshark uses its text as the key.
+            let label = d.span_str(n.label).to_string();
+            w.key(&mut first, &label);
+            if d.has_children(c) {
+                write_children(w, d, data, c);
+            } else {
+                w.out.push_str("\"\"");
+            }
+            continue;
+        }
+        if n.def.kind == Kind::None && (n.len == 0 || n.is_generated()) && d.has_children(c) {
+            // A valueless subtree (like tcp.analysis): tshark writes its children directly.
+            w.key(&mut first, n.def.abbrev);
+            write_children(w, d, data, c);
+            continue;
+        }
         w.key(&mut first, n.def.abbrev);
         let mut v = String::new();
-        write_value(&mut v, d, data, c);
+        if n.def.kind == Kind::None && n.len > 0 && !n.is_generated() {
+            // tshark shows a field without a value by its bytes.
+            sonde_dissect::display::write_bytes_colon(&mut v, d.bytes(data, c));
+        } else {
+            write_value(&mut v, d, data, c);
+        }
         esc(w.out, &v);
         if d.has_children(c) {
             let k = format!("{}_tree", n.def.abbrev);

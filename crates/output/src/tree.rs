@@ -29,11 +29,30 @@ fn write_node(out: &mut String, d: &Dissection, data: &[u8], id: NodeId, depth: 
         return;
     }
     out.push_str(&indent);
+    let start = out.len();
     write_label(out, d, data, id);
+    truncate_label(out, start);
     out.push('\n');
     for c in d.children(id) {
         write_node(out, d, data, c, depth + 1);
     }
+}
+
+/// Wireshark keeps labels under 240 bytes: a longer one is cut and marked.
+fn truncate_label(out: &mut String, start: usize) {
+    const MAX: usize = 240;
+    const KEEP: usize = 226;
+    if out.len() - start < MAX {
+        return;
+    }
+    let mut cut = start + KEEP;
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let kept = out[start..cut].to_string();
+    out.truncate(start);
+    out.push_str(" [truncated]");
+    out.push_str(&kept);
 }
 
 /// Writes the whole detail tree of a frame.

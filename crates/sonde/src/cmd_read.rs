@@ -213,7 +213,9 @@ pub fn run_read(a: ReadArgs) -> ExitCode {
         verify_checksums: a.verify_checksums,
         ..Options::default()
     };
-    let want_labels = a.verbose && a.format == Format::Text;
+    // The detail tree shows labels; JSON needs them for text items' keys.
+    let want_labels =
+        (a.verbose && a.format == Format::Text) || matches!(a.format, Format::Json | Format::Jsonl);
     let filter = match a
         .display_filter
         .as_deref()

@@ -65,7 +65,11 @@ fn fields_agree_with_tshark() {
     let mut diffs: BTreeMap<(String, String), (usize, String)> = BTreeMap::new();
     let mut skipped = Vec::new();
     for f in &files {
-        let rel = f.strip_prefix(&root).unwrap_or(f).to_string_lossy().to_string();
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .to_string();
         let t = Command::new("tshark")
             .arg("-r")
             .arg(f)
@@ -224,7 +228,11 @@ fn tcp_info_column_agrees_with_tshark() {
     ];
     let (mut compared, mut bad) = (0, Vec::new());
     for f in &files {
-        let rel = f.strip_prefix(&root).unwrap_or(f).to_string_lossy().to_string();
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .to_string();
         let t = Command::new("tshark")
             .arg("-r")
             .arg(f)

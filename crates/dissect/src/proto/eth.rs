@@ -139,6 +139,7 @@ static VLAN_PRIORITY: FieldDef = FieldDef::new("vlan.priority", "Priority", Kind
     .blurb("802.1p priority code point (0 best effort .. 7 network control).");
 static VLAN_DEI: FieldDef = FieldDef::new("vlan.dei", "DEI", Kind::U16)
     .mask(0x1000)
+    .base(Base::None)
     .vals(&[(0, "Ineligible"), (1, "Eligible")])
     .blurb("Drop eligible indicator: may be dropped first under congestion.");
 static VLAN_ID: FieldDef = FieldDef::new("vlan.id", "ID", Kind::U16)

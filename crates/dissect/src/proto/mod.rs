@@ -11,6 +11,7 @@ pub mod conv;
 pub mod data;
 pub mod eth;
 pub mod frame;
+pub mod http;
 pub mod icmp;
 pub mod icmpv6;
 pub mod ipv4;
@@ -33,6 +34,8 @@ pub static FIELD_TABLES: &[&[&FieldDef]] = &[
     tcp::FIELDS,
     udp::FIELDS,
     data::FIELDS,
+    http::FIELDS,
+    http::TEXT_LINES_FIELDS,
     EXPERT_FIELDS,
 ];
 
@@ -50,9 +53,11 @@ pub static WS_SHORT: FieldDef = FieldDef::new(
 .blurb(
     "The capture kept fewer bytes than the packet had (snap length): the rest was never recorded.",
 );
+/// `_ws.text`: a line of text with no field of its own (Wireshark's text items).
+pub static WS_TEXT: FieldDef = FieldDef::new("_ws.text", "Text item", Kind::None);
 /// Protocol node for `_ws` items.
 pub static WS: FieldDef = FieldDef::new("_ws", "Wireshark", Kind::Protocol);
-crate::field_table!(EXPERT_FIELDS = [WS, WS_EXPERT, WS_MALFORMED, WS_SHORT]);
+crate::field_table!(EXPERT_FIELDS = [WS, WS_EXPERT, WS_MALFORMED, WS_SHORT, WS_TEXT]);
 
 /// A dissector: dissects `cx.data[off..end]` under `parent`, returns how many
 /// bytes its PDU took (so the caller can show padding or trailers).

@@ -151,7 +151,6 @@ static O_EXP: FieldDef = FieldDef::new(
     Kind::None,
 );
 static O_EXP_DATA: FieldDef = FieldDef::new("tcp.options.experimental.data", "Data", Kind::Bytes);
-static TIMESTAMPS: FieldDef = FieldDef::new("tcp.timestamps", "Timestamps", Kind::None);
 static TIME_RELATIVE: FieldDef = FieldDef::new(
     "tcp.time_relative",
     "Time since first frame in this TCP stream",
@@ -171,7 +170,7 @@ static CONNECTION_SYN: FieldDef = FieldDef::new(
     Kind::None,
 );
 static CONNECTION_SACK: FieldDef = FieldDef::new(
-    "tcp.connection.sack",
+    "tcp.connection.synack",
     "Connection establish acknowledge (SYN+ACK)",
     Kind::None,
 );
@@ -274,6 +273,31 @@ static A_REUSED_PORTS: FieldDef = FieldDef::new(
     "TCP port numbers reused",
     Kind::None,
 );
+static FIN_ACTIVE: FieldDef = FieldDef::new(
+    "tcp.connection.fin_active",
+    "This frame initiates the connection closing",
+    Kind::None,
+);
+static FIN_PASSIVE: FieldDef = FieldDef::new(
+    "tcp.connection.fin_passive",
+    "This frame undergoes the connection closing",
+    Kind::None,
+);
+static SEGMENT_DATA: FieldDef = FieldDef::new("tcp.segment_data", "TCP segment data", Kind::Bytes)
+    .blurb(
+        "Payload bytes kept for reassembly: the application message continues in later segments.",
+    );
+static REASSEMBLED_DATA: FieldDef =
+    FieldDef::new("tcp.reassembled.data", "Reassembled TCP Data", Kind::Bytes);
+static SEGMENTS: FieldDef = FieldDef::new("tcp.segments", "Reassembled TCP Segments", Kind::None)
+    .blurb("The segments whose payloads make up the application message shown in this frame.");
+static SEGMENT: FieldDef = FieldDef::new("tcp.segment", "TCP Segment", Kind::FrameNum);
+static SEGMENT_COUNT: FieldDef = FieldDef::new("tcp.segment.count", "Segment count", Kind::U32);
+static REASSEMBLED_LENGTH: FieldDef = FieldDef::new(
+    "tcp.reassembled.length",
+    "Reassembled TCP length",
+    Kind::U32,
+);
 static BOGUS_HDR: FieldDef = FieldDef::new(
     "tcp.bogus_header_length",
     "Bogus TCP Header Length",
@@ -356,7 +380,6 @@ field_table!(
         O_UNKNOWN_PAYLOAD,
         O_EXP,
         O_EXP_DATA,
-        TIMESTAMPS,
         TIME_RELATIVE,
         TIME_DELTA,
         PAYLOAD,
@@ -388,6 +411,14 @@ field_table!(
         A_WINDOW_UPDATE,
         A_WINDOW_FULL,
         A_REUSED_PORTS,
+        FIN_ACTIVE,
+        FIN_PASSIVE,
+        SEGMENT_DATA,
+        REASSEMBLED_DATA,
+        SEGMENTS,
+        SEGMENT,
+        SEGMENT_COUNT,
+        REASSEMBLED_LENGTH,
         BOGUS_HDR
     ]
 );
@@ -403,6 +434,12 @@ const ACKF: u16 = 0x10;
 struct Flow {
     /// Sequence analysis state.
     seq: super::tcp_analysis::SeqState,
+    /// Bytes of an application PDU that spans segments, waiting for the rest.
+    reasm: Vec<u8>,
+    /// Raw sequence number the next reassembled byte must carry.
+    reasm_next: u32,
+    /// Frames (and their byte counts) that went into `reasm`.
+    reasm_frames: Vec<(u64, u32)>,
     base_seq: Option<u32>,
     /// Window scale shift announced in this side's SYN: None not seen, Some(-1) SYN without the option.
     ws_shift: Option<i8>,
@@ -420,6 +457,10 @@ struct Stream {
     irtt: Option<i64>,
     /// The stream replaced an earlier one with the same ports.
     reused: bool,
+    /// The stream carries HTTP (by port or by its first bytes).
+    http: Option<bool>,
+    /// HTTP request/response pairing.
+    pairing: super::http::Pairing,
     /// The flow of the key's `a → b` direction is `flows[0]`.
     flows: [Flow; 2],
     first_ts: i64,
@@ -560,6 +601,8 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
                 syn: None,
                 irtt: None,
                 reused: false,
+                http: None,
+                pairing: Default::default(),
                 flows: [
                     Flow {
                         scale: -1,
@@ -773,7 +816,28 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
             start,
             end: cx.d.text.len() as u32,
         };
-        cx.d.add_generated(fnode, &F_STR, Value::Text(span));
+        let fs = cx.d.add_generated(fnode, &F_STR, Value::Text(span));
+        if flags & FIN != 0 {
+            if let Some((_, _, _, completeness, ..)) = st {
+                if completeness & 16 == 0 {
+                    cx.d.expert(
+                        fs,
+                        &FIN_ACTIVE,
+                        Severity::Note,
+                        Group::Sequence,
+                        format_args!("This frame initiates the connection closing"),
+                    );
+                } else {
+                    cx.d.expert(
+                        fs,
+                        &FIN_PASSIVE,
+                        Severity::Note,
+                        Group::Sequence,
+                        format_args!("This frame undergoes the connection closing"),
+                    );
+                }
+            }
+        }
     }
     cx.field(top, &WINDOW_VALUE, off + 14, 2);
 
@@ -946,8 +1010,9 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         );
     }
     if let Some((_, _, _, _, rel, delta, ..)) = st {
-        let ts = cx.d.add(top, &TIMESTAMPS, 0, 0, Value::None);
+        let ts = cx.d.add(top, &super::WS_TEXT, 0, 0, Value::None);
         cx.d.set_generated(ts);
+        cx.d.set_label(ts, format_args!("Timestamps"));
         cx.d.add_generated(ts, &TIME_RELATIVE, Value::Time(rel));
         cx.d.add_generated(ts, &TIME_DELTA, Value::Time(delta));
         analysis_nodes(cx, top, &verdict, irtt);
@@ -989,11 +1054,216 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         let n = cx.d.add(top, &PAYLOAD, pstart, plen, Value::Bytes);
         cx.d.set_label(n, format_args!("TCP payload ({plen} bytes)"));
         if !cx.in_icmp_error {
-            super::data::dissect(cx, top, pstart, seg_end);
+            let handled = match st {
+                Some((.., i_fwd, _, _, _, _, _, _, key)) => {
+                    app_payload(cx, n, key, i_fwd, seq, pstart, seg_end, (sp, dp))
+                }
+                None => false,
+            };
+            if !handled {
+                super::data::dissect(cx, top, pstart, seg_end);
+            }
         }
     }
     let _ = PSH;
     avail
+}
+
+/// Shows a payload held for reassembly as Wireshark does: `TCP segment data`.
+fn segment_data(cx: &mut Ctx<'_>, payload: NodeId) {
+    if payload != ROOT {
+        let p = cx.d.nodes[payload as usize];
+        let n = cx.d.add(
+            p.parent,
+            &SEGMENT_DATA,
+            p.start as usize,
+            p.len as usize,
+            Value::Bytes,
+        );
+        cx.d.set_label(n, format_args!("TCP segment data ({} bytes)", p.len));
+    }
+}
+
+/// Largest application PDU reassembled per stream direction; beyond it the
+/// bytes are shown as they come, with an expert item.
+pub const REASSEMBLY_LIMIT: usize = 4 << 20;
+
+/// Hands TCP payload to the application dissector (HTTP for now), reassembling
+/// messages that span segments. Returns false when no dissector wants it.
+#[allow(clippy::too_many_arguments)]
+fn app_payload(
+    cx: &mut Ctx<'_>,
+    payload_node: NodeId,
+    key: ConvKey,
+    i_fwd: usize,
+    seq: u32,
+    pstart: usize,
+    pend: usize,
+    ports: (u16, u16),
+) -> bool {
+    use super::http;
+    let data = cx.data;
+    let payload = &data[pstart..pend];
+    let Some(s) = cx.trk.tcp.streams.get_mut(&key) else {
+        return false;
+    };
+    let is_http = *s.http.get_or_insert_with(|| {
+        http::PORTS.contains(&ports.0)
+            || http::PORTS.contains(&ports.1)
+            || http::looks_like_http(payload)
+    });
+    if !is_http {
+        return false;
+    }
+    let frame = cx.d.frame.number;
+    let mut pairing = std::mem::take(&mut s.pairing);
+    let flow = &mut s.flows[i_fwd];
+    let mut buf = std::mem::take(&mut flow.reasm);
+    let mut frames = std::mem::take(&mut flow.reasm_frames);
+    let next = flow.reasm_next;
+    let plen = payload.len() as u32;
+    let mut fresh = buf.is_empty();
+    if !fresh {
+        let d = seq.wrapping_sub(next) as i32;
+        if d == 0 {
+            buf.extend_from_slice(payload);
+            frames.push((frame, plen));
+        } else if d < 0 && seq.wrapping_add(plen).wrapping_sub(next) as i32 > 0 {
+            // Overlaps what we have (a retransmission carrying new bytes too).
+            let skip = (-d) as usize;
+            buf.extend_from_slice(&payload[skip..]);
+            frames.push((frame, plen - skip as u32));
+        } else if d < 0 {
+            // Entirely a retransmission of buffered bytes: nothing new.
+            let f = &mut cx
+                .trk
+                .tcp
+                .streams
+                .get_mut(&key)
+                .expect("stream exists")
+                .flows[i_fwd];
+            f.reasm = buf;
+            f.reasm_frames = frames;
+            cx.trk
+                .tcp
+                .streams
+                .get_mut(&key)
+                .expect("stream exists")
+                .pairing = pairing;
+            return false;
+        } else {
+            // A gap: the buffered message can never complete.
+            buf.clear();
+            frames.clear();
+            fresh = true;
+        }
+    }
+    let handled = true;
+    let head_resp = http::expects_head_response(&pairing);
+    if fresh {
+        let mut o = 0usize;
+        loop {
+            let rest = &payload[o..];
+            if rest.is_empty() {
+                break;
+            }
+            if o == 0 && !http::looks_like_http(rest) {
+                // Body bytes of a message we did not see start: Wireshark's "Continuation".
+                cx.d.cols.protocol = "HTTP";
+                cx.d.set_info(format_args!("Continuation"));
+                let n =
+                    cx.d.add(ROOT, &super::http::HTTP, pstart, rest.len(), Value::None);
+                let _ = n;
+                cx.d.push_protocol("http");
+                break;
+            }
+            match http::pdu_len(rest, head_resp) {
+                Some(n) if n > 0 => {
+                    http::dissect(cx, &rest[..n], 0, pstart + o, &mut pairing);
+                    o += n;
+                }
+                _ => {
+                    buf.extend_from_slice(rest);
+                    frames.push((frame, rest.len() as u32));
+                    if o == 0 {
+                        segment_data(cx, payload_node);
+                        let line = http::first_line(rest);
+                        cx.d.set_info(format_args!("{line}  [TCP segment of a reassembled PDU]"));
+                    }
+                    break;
+                }
+            }
+        }
+    } else {
+        match http::pdu_len(&buf, head_resp) {
+            Some(n) if n > 0 => {
+                let pdu: Vec<u8> = buf.drain(..n).collect();
+                let src = cx.d.sources.len() as u8 + 1;
+                segment_data(cx, payload_node);
+                if cx.d.want_tree {
+                    let total: u32 = frames.iter().map(|f| f.1).sum();
+                    let segs = cx.d.add(ROOT, &SEGMENTS, 0, 0, Value::None);
+                    cx.d.set_generated(segs);
+                    if cx.d.want_labels {
+                        let list: Vec<String> =
+                            frames.iter().map(|(f, l)| format!("#{f}({l})")).collect();
+                        cx.d.set_label(
+                            segs,
+                            format_args!(
+                                "{} Reassembled TCP Segments ({total} bytes): {}",
+                                frames.len(),
+                                list.join(", ")
+                            ),
+                        );
+                    }
+                    let mut at = 0u32;
+                    for (f, l) in &frames {
+                        let sn = cx.d.add_generated(segs, &SEGMENT, Value::U(*f));
+                        cx.d.set_label(
+                            sn,
+                            format_args!("Frame: {f}, payload: {at}-{} ({l} bytes)", at + l - 1),
+                        );
+                        at += l;
+                    }
+                    cx.d.add_generated(segs, &SEGMENT_COUNT, Value::U(frames.len() as u64));
+                    cx.d.add_generated(segs, &REASSEMBLED_LENGTH, Value::U(pdu.len() as u64));
+                    let rd =
+                        cx.d.add(segs, &REASSEMBLED_DATA, 0, pdu.len(), Value::Bytes);
+                    if rd != ROOT {
+                        cx.d.nodes[rd as usize].src = src;
+                        cx.d.nodes[rd as usize].flags |= crate::tree::GENERATED;
+                    }
+                }
+                http::dissect(cx, &pdu, src, 0, &mut pairing);
+                cx.d.sources.push(("Reassembled TCP", pdu));
+                frames.clear();
+                if !buf.is_empty() {
+                    frames.push((frame, buf.len() as u32));
+                }
+            }
+            _ => {
+                segment_data(cx, payload_node);
+                cx.d.append_info(format_args!(" [TCP segment of a reassembled PDU]"));
+                if buf.len() > REASSEMBLY_LIMIT {
+                    cx.d.expert(payload_node, &super::WS_EXPERT, Severity::Warning, Group::Reassemble,
+                        format_args!("Reassembly limit of {REASSEMBLY_LIMIT} bytes reached: the message is shown unassembled"));
+                    buf.clear();
+                    frames.clear();
+                }
+            }
+        }
+    }
+    if buf.len() > REASSEMBLY_LIMIT {
+        buf.clear();
+        frames.clear();
+    }
+    let s = cx.trk.tcp.streams.get_mut(&key).expect("stream exists");
+    s.pairing = pairing;
+    let f = &mut s.flows[i_fwd];
+    f.reasm = buf;
+    f.reasm_frames = frames;
+    f.reasm_next = seq.wrapping_add(plen);
+    handled
 }
 
 /// Dissects the options; returns their Info text (` MSS=1460 WS=256 SACK_PERM`).

@@ -30,7 +30,6 @@ static CHECKSUM_STATUS: FieldDef =
 static STREAM: FieldDef = FieldDef::new("udp.stream", "Stream index", Kind::U32).blurb(
     "Wireshark's number for this pair of addresses and ports, from 0 in order of appearance.",
 );
-static TIMESTAMPS: FieldDef = FieldDef::new("udp.timestamps", "Timestamps", Kind::None);
 static TIME_RELATIVE: FieldDef =
     FieldDef::new("udp.time_relative", "Time since first frame", Kind::RelTime);
 static TIME_DELTA: FieldDef =
@@ -47,7 +46,6 @@ field_table!(
         CHECKSUM_CALC,
         CHECKSUM_STATUS,
         STREAM,
-        TIMESTAMPS,
         TIME_RELATIVE,
         TIME_DELTA,
         PAYLOAD
@@ -200,8 +198,9 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         let (index, rel, delta) = (c.index, now - c.first_ts, now - c.last_ts);
         c.last_ts = now;
         cx.d.add_generated(top, &STREAM, Value::U(u64::from(index)));
-        let ts = cx.d.add(top, &TIMESTAMPS, 0, 0, Value::None);
+        let ts = cx.d.add(top, &super::WS_TEXT, 0, 0, Value::None);
         cx.d.set_generated(ts);
+        cx.d.set_label(ts, format_args!("Timestamps"));
         cx.d.add_generated(ts, &TIME_RELATIVE, Value::Time(rel));
         cx.d.add_generated(ts, &TIME_DELTA, Value::Time(delta));
         cx.d.set_info(format_args!(
