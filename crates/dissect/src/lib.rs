@@ -53,7 +53,7 @@ impl Default for Options {
         Options {
             verify_checksums: false,
             idle_timeout_ns: 3600 * 1_000_000_000,
-            closed_timeout_ns: 240 * 1_000_000_000,
+            closed_timeout_ns: 60 * 1_000_000_000,
         }
     }
 }
@@ -140,7 +140,7 @@ impl Dissector {
             }
         }
         proto::frame::finish(&mut cx, top);
-        if self.frames.is_multiple_of(65536) {
+        if self.frames.is_multiple_of(16384) {
             self.trackers
                 .tcp
                 .sweep(ts, self.opts.idle_timeout_ns, self.opts.closed_timeout_ns);
