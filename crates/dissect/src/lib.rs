@@ -35,6 +35,24 @@ pub struct Trackers {
     pub interface_sections: Vec<u32>,
     /// A buffer reused from frame to frame by dissectors that build text.
     pub scratch: String,
+    /// What a first pass learnt about later frames (two-pass mode, `-2`).
+    pub hindsight: Hindsight,
+}
+
+/// Facts only a later frame reveals, collected by a first pass over the file
+/// and shown by the second (like tshark's `-2`): which frame answered an HTTP
+/// request, which frame completed a reassembled message. Memory grows with
+/// the number of requests and messages, which is why it is opt-in.
+#[derive(Debug, Default)]
+pub struct Hindsight {
+    /// Recording (first pass) or consulting (second pass).
+    pub recording: bool,
+    /// HTTP request frame → response frame.
+    pub response_in: rustc_hash::FxHashMap<u64, u64>,
+    /// Segment frame → frame where its message was reassembled.
+    pub reassembled_in: rustc_hash::FxHashMap<u64, u64>,
+    /// TCP stream → its final completeness and initial RTT.
+    pub streams: rustc_hash::FxHashMap<u32, (u8, Option<i64>)>,
 }
 
 /// Dissection preferences.
@@ -46,6 +64,8 @@ pub struct Options {
     pub idle_timeout_ns: i64,
     /// Forget closed TCP streams idle this long.
     pub closed_timeout_ns: i64,
+    /// Read the capture twice, to show what later frames reveal (tshark's `-2`).
+    pub two_pass: bool,
 }
 
 impl Default for Options {
@@ -54,6 +74,7 @@ impl Default for Options {
             verify_checksums: false,
             idle_timeout_ns: 3600 * 1_000_000_000,
             closed_timeout_ns: 60 * 1_000_000_000,
+            two_pass: false,
         }
     }
 }
@@ -80,6 +101,23 @@ impl Dissector {
             prev_displayed_ts: None,
             frames: 0,
         }
+    }
+
+    /// Starts recording hindsight (first of two passes).
+    pub fn record_hindsight(&mut self) {
+        self.trackers.hindsight.recording = true;
+    }
+
+    /// Ends a first pass: returns what it learnt, for a new dissector's second pass.
+    pub fn take_hindsight(&mut self) -> Hindsight {
+        let mut h = std::mem::take(&mut self.trackers.hindsight);
+        h.recording = false;
+        h
+    }
+
+    /// Gives a first pass's findings to this dissector (second pass).
+    pub fn use_hindsight(&mut self, h: Hindsight) {
+        self.trackers.hindsight = h;
     }
 
     /// Sets the names of the capture's interfaces, by interface id, and for

@@ -60,6 +60,10 @@ pub struct ReadArgs {
     /// Verify IPv4, TCP and UDP checksums (Wireshark's default is not to).
     #[arg(long)]
     verify_checksums: bool,
+    /// Two passes, like tshark -2: also show what later frames reveal
+    /// (HTTP "Response in frame", TCP "Reassembled PDU in frame").
+    #[arg(short = '2')]
+    two_pass: bool,
     /// Display filter, in Wireshark's language: only frames that match are
     /// printed, e.g. -Y 'tcp.port == 22 && ip.src == 10.0.0.1'.
     #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
@@ -120,8 +124,11 @@ pub(crate) fn for_each_frame(
     filter: Option<&sonde_filter::Filter>,
     mut each: impl FnMut(&Dissection, &[u8], &[InterfaceInfo]) -> io::Result<bool>,
 ) -> Result<(), String> {
-    let mut reader = open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut dis = Dissector::new(opts);
+    if opts.two_pass {
+        dis.use_hindsight(first_pass(path, opts)?);
+    }
+    let mut reader = open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut d = Dissection::new();
     d.want_labels = want_labels;
     d.want_tree = want_tree || want_labels || filter.is_some();
@@ -162,6 +169,24 @@ pub(crate) fn for_each_frame(
         }
     }
     Ok(())
+}
+
+/// The first of two passes: dissects every frame (no tree) to learn what
+/// later frames reveal about earlier ones.
+fn first_pass(path: &Path, opts: Options) -> Result<sonde_dissect::Hindsight, String> {
+    if path == Path::new("-") {
+        return Err("two passes (-2) need a file, not standard input".into());
+    }
+    let mut reader = open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut dis = Dissector::new(opts);
+    dis.record_hindsight();
+    let mut d = Dissection::new();
+    d.want_tree = false;
+    d.want_labels = false;
+    while let Some(Ok(frame)) = reader.next_frame() {
+        dis.dissect(&frame, &mut d);
+    }
+    Ok(dis.take_hindsight())
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -211,6 +236,7 @@ pub fn run_read(a: ReadArgs) -> ExitCode {
     }
     let opts = Options {
         verify_checksums: a.verify_checksums,
+        two_pass: a.two_pass,
         ..Options::default()
     };
     // The detail tree shows labels; JSON needs them for text items' keys.

@@ -269,3 +269,35 @@ fn tcp_info_column_agrees_with_tshark() {
     assert!(compared > 250, "too few TCP frames compared: {compared}");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// Summary lines with HTTP and TCP reassembly, in one pass and in two (-2),
+/// equal tshark's on the captures that hold HTTP.
+#[test]
+fn http_summaries_agree_with_tshark_in_one_and_two_passes() {
+    if !have_tshark() {
+        eprintln!("SKIPPED: tshark is not installed (CI installs it)");
+        return;
+    }
+    let root = root();
+    for f in [
+        "samples/lab-http.pcapng",
+        "tests/corpus/arkime/http-simple-get.pcap",
+    ] {
+        for two in [false, true] {
+            let mut t = Command::new("tshark");
+            t.arg("-r").arg(root.join(f));
+            let mut s = Command::new(env!("CARGO_BIN_EXE_sonde"));
+            s.arg("read").arg(root.join(f));
+            if two {
+                t.arg("-2");
+                s.arg("-2");
+            }
+            let (t, s) = (t.output().unwrap(), s.output().unwrap());
+            assert_eq!(
+                String::from_utf8_lossy(&s.stdout),
+                String::from_utf8_lossy(&t.stdout),
+                "{f} two passes: {two}"
+            );
+        }
+    }
+}

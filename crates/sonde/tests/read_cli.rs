@@ -368,3 +368,52 @@ fn malformed_files_are_flagged_not_dropped() {
         );
     }
 }
+
+/// Two passes (-2) show what later frames reveal, as tshark -2 does.
+#[test]
+fn two_passes_show_response_and_reassembly_frames() {
+    let one = stdout(&sonde(&["read", LAB, "-V"]));
+    let two = stdout(&sonde(&["read", LAB, "-2", "-V"]));
+    assert!(!one.contains("[Response in frame: 7]"));
+    assert!(two.contains("[Response in frame: 7]"), "{two}");
+    assert!(two.contains("[Reassembled PDU in frame: 7]"));
+    assert!(two.contains("[Conversation completeness: Complete, WITH_DATA (31)]"));
+    let o = Command::new(env!("CARGO_BIN_EXE_sonde"))
+        .args(["read", "-2", "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "-2 on standard input must be refused");
+}
+
+/// HTTP request and response lines, pairing and reassembly, on the lab sample.
+#[test]
+fn http_over_reassembled_segments() {
+    let out = stdout(&sonde(&[
+        "read",
+        LAB,
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "http.request.method",
+        "-e",
+        "http.host",
+        "-e",
+        "http.response.code",
+        "-e",
+        "http.request_in",
+        "-e",
+        "http.content_length",
+        "-e",
+        "tcp.segment",
+    ]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[3], "4\tGET\tbersia-baptiste.fr\t\t\t\t");
+    assert_eq!(lines[6], "7\t\t\t200\t4\t175\t6,7");
+    let s = stdout(&sonde(&["read", LAB]));
+    assert!(s.contains("HTTP 554 GET / HTTP/1.1 \n"));
+    assert!(s.contains("TCP 236 HTTP/1.1 200 OK  [TCP segment of a reassembled PDU]\n"));
+    assert!(s.contains("HTTP 236 HTTP/1.1 200 OK  (text/html)\n"));
+}

@@ -79,6 +79,9 @@ static RESPONSE_NUMBER: FieldDef =
 static TIME: FieldDef = FieldDef::new("http.time", "Time since request", Kind::RelTime)
     .blurb("How long the server took to answer.");
 static REQUEST_IN: FieldDef = FieldDef::new("http.request_in", "Request in frame", Kind::FrameNum);
+static RESPONSE_IN: FieldDef =
+    FieldDef::new("http.response_in", "Response in frame", Kind::FrameNum)
+        .blurb("The frame with the response to this request (known with two passes, -2).");
 static RESPONSE_FOR_URI: FieldDef =
     FieldDef::new("http.response_for.uri", "Request URI", Kind::Str);
 static FILE_DATA: FieldDef =
@@ -128,6 +131,7 @@ field_table!(
         RESPONSE_NUMBER,
         TIME,
         REQUEST_IN,
+        RESPONSE_IN,
         RESPONSE_FOR_URI,
         FILE_DATA,
         CHAT
@@ -494,6 +498,9 @@ pub fn dissect(
             format_args!("HTTP response {}/{}", pairing.responses, pairing.responses),
         );
         if let Some((req_frame, req_ts, full, _)) = pairing.pending.pop_front() {
+            if cx.trk.hindsight.recording {
+                cx.trk.hindsight.response_in.insert(req_frame, frame);
+            }
             let n = add(cx, top, &TIME, src, base, 0, Value::Time(now - req_ts));
             cx.d.set_generated(n);
             let n = add(cx, top, &REQUEST_IN, src, base, 0, Value::U(req_frame));
@@ -526,6 +533,10 @@ pub fn dissect(
             n,
             format_args!("HTTP request {}/{}", pairing.requests, pairing.requests),
         );
+        if let Some(&resp) = cx.trk.hindsight.response_in.get(&frame) {
+            let n = add(cx, top, &RESPONSE_IN, src, base, 0, Value::U(resp));
+            cx.d.set_generated(n);
+        }
         if pairing.pending.len() < 64 {
             pairing
                 .pending

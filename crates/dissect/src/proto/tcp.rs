@@ -289,6 +289,14 @@ static SEGMENT_DATA: FieldDef = FieldDef::new("tcp.segment_data", "TCP segment d
     );
 static REASSEMBLED_DATA: FieldDef =
     FieldDef::new("tcp.reassembled.data", "Reassembled TCP Data", Kind::Bytes);
+static REASSEMBLED_IN: FieldDef = FieldDef::new(
+    "tcp.reassembled_in",
+    "Reassembled PDU in frame",
+    Kind::FrameNum,
+)
+.blurb(
+    "The frame where the message this segment belongs to is complete (known with two passes, -2).",
+);
 static SEGMENTS: FieldDef = FieldDef::new("tcp.segments", "Reassembled TCP Segments", Kind::None)
     .blurb("The segments whose payloads make up the application message shown in this frame.");
 static SEGMENT: FieldDef = FieldDef::new("tcp.segment", "TCP Segment", Kind::FrameNum);
@@ -414,6 +422,7 @@ field_table!(
         FIN_ACTIVE,
         FIN_PASSIVE,
         SEGMENT_DATA,
+        REASSEMBLED_IN,
         REASSEMBLED_DATA,
         SEGMENTS,
         SEGMENT,
@@ -696,6 +705,13 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         cx.d.set_label(top, format_args!("{l}"));
     }
     if let Some((index, .., completeness, _, _, _, _, _)) = st {
+        // With two passes, the stream's final completeness, as tshark -2 shows it.
+        let completeness = cx
+            .trk
+            .hindsight
+            .streams
+            .get(&index)
+            .map_or(completeness, |h| h.0);
         cx.d.add_generated(top, &STREAM, Value::U(u64::from(index)));
         let n =
             cx.d.add_generated(top, &COMPLETENESS, Value::U(u64::from(completeness)));
@@ -921,6 +937,12 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         if flags & RST != 0 {
             *c |= 32;
         }
+        let h = &mut cx.trk.hindsight;
+        if h.recording {
+            h.streams.insert(s.index, (s.completeness, s.irtt));
+        } else if let Some(&(_, Some(t))) = h.streams.get(&s.index) {
+            irtt = Some(t);
+        }
     }
     let calc_win = if flags & SYN == 0 && scale >= 0 {
         u32::from(win) << scale
@@ -1073,6 +1095,9 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
 fn segment_data(cx: &mut Ctx<'_>, payload: NodeId) {
     if payload != ROOT {
         let p = cx.d.nodes[payload as usize];
+        if let Some(&f) = cx.trk.hindsight.reassembled_in.get(&cx.d.frame.number) {
+            cx.d.add_generated(p.parent, &REASSEMBLED_IN, Value::U(f));
+        }
         let n = cx.d.add(
             p.parent,
             &SEGMENT_DATA,
@@ -1187,8 +1212,17 @@ fn app_payload(
                     frames.push((frame, rest.len() as u32));
                     if o == 0 {
                         segment_data(cx, payload_node);
-                        let line = http::first_line(rest);
-                        cx.d.set_info(format_args!("{line}  [TCP segment of a reassembled PDU]"));
+                        // One pass: HTTP has named the message before TCP asks for
+                        // more; with two passes tshark keeps TCP's own Info.
+                        let two_pass = cx.trk.hindsight.reassembled_in.contains_key(&frame);
+                        if two_pass {
+                            cx.d.append_info(format_args!(" [TCP segment of a reassembled PDU]"));
+                        } else {
+                            let line = http::first_line(rest);
+                            cx.d.set_info(format_args!(
+                                "{line}  [TCP segment of a reassembled PDU]"
+                            ));
+                        }
                     }
                     break;
                 }
@@ -1232,6 +1266,13 @@ fn app_payload(
                     if rd != ROOT {
                         cx.d.nodes[rd as usize].src = src;
                         cx.d.nodes[rd as usize].flags |= crate::tree::GENERATED;
+                    }
+                }
+                if cx.trk.hindsight.recording {
+                    for (f, _) in &frames {
+                        if *f != frame {
+                            cx.trk.hindsight.reassembled_in.insert(*f, frame);
+                        }
                     }
                 }
                 http::dissect(cx, &pdu, src, 0, &mut pairing);
