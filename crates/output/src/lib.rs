@@ -2,8 +2,10 @@
 //! `-T fields`, JSON and `explain`. They only read the tree; none parses bytes.
 #![forbid(unsafe_code)]
 
+pub mod conv;
 pub mod explain;
 pub mod fields;
+pub mod follow;
 pub mod hex;
 pub mod json;
 pub mod summary;

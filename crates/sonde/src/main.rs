@@ -6,8 +6,10 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd_capture;
+mod cmd_follow;
 mod cmd_host;
 mod cmd_read;
+mod cmd_stats;
 
 /// Network analysis for students and admins: capture files dissected like
 /// Wireshark, the host's addresses, sockets and reachability.
@@ -31,6 +33,13 @@ enum Command {
     /// Capture live packets with libpcap (like `tshark -i` / `dumpcap`): BPF
     /// filter, pcapng file with ring buffer, summary lines as packets arrive.
     Capture(cmd_capture::CaptureArgs),
+    /// Statistics over a capture file, like `tshark -q -z`: conversations
+    /// (`stats conv tcp|udp|ip|ipv6|eth`) and TCP connections.
+    #[command(subcommand)]
+    Stats(cmd_stats::StatsCommand),
+    /// Follow a TCP or UDP stream: its payload, each direction in order, like
+    /// `tshark -q -z follow,tcp,ascii,N` (--format ascii|hex|raw).
+    Follow(cmd_follow::FollowArgs),
     #[command(flatten)]
     Host(cmd_host::HostCommand),
 }
@@ -42,6 +51,8 @@ fn main() -> ExitCode {
         Command::Explain(a) => cmd_read::run_explain(a),
         Command::Fields(a) => cmd_read::run_fields(a),
         Command::Capture(a) => cmd_capture::run(a),
+        Command::Stats(cmd) => cmd_stats::run(cmd),
+        Command::Follow(a) => cmd_follow::run(a),
         Command::Host(cmd) => cmd_host::run(cmd),
     }
 }
