@@ -417,3 +417,47 @@ fn http_over_reassembled_segments() {
     assert!(s.contains("TCP 236 HTTP/1.1 200 OK  [TCP segment of a reassembled PDU]\n"));
     assert!(s.contains("HTTP 236 HTTP/1.1 200 OK  (text/html)\n"));
 }
+
+/// A response whose two segments arrive in the wrong order is still
+/// reassembled, once the gap is filled.
+#[test]
+fn reassembly_survives_out_of_order_segments() {
+    let mut r = sonde_capture::CaptureReader::open(&root().join(LAB)).unwrap();
+    let mut frames = Vec::new();
+    while let Some(Ok(f)) = r.next_frame() {
+        frames.push((f.ts_ns, f.orig_len, f.data.to_vec()));
+    }
+    frames.swap(5, 6); // the response's second segment (frame 7) first
+    let dir = std::env::temp_dir().join(format!("sonde-ooo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ooo.pcap");
+    let mut w =
+        sonde_capture::PcapWriter::new(std::fs::File::create(&path).unwrap(), 1, 65535, false)
+            .unwrap();
+    for (ts, len, data) in &frames {
+        w.write_packet(*ts, *len, data).unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    let out = stdout(&sonde(&[
+        "read",
+        path.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "http.response.code",
+        "-e",
+        "tcp.segment",
+        "-e",
+        "_ws.col.Info",
+    ]));
+    std::fs::remove_dir_all(&dir).ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[5].ends_with("[TCP segment of a reassembled PDU]"),
+        "{out}"
+    );
+    assert!(lines[6].starts_with("7\t200\t7,6\t"), "{out}");
+}

@@ -449,6 +449,10 @@ struct Flow {
     reasm_next: u32,
     /// Frames (and their byte counts) that went into `reasm`.
     reasm_frames: Vec<(u64, u32)>,
+    /// Segments that arrived ahead of a gap in `reasm`: (seq, frame, bytes).
+    reasm_ahead: Vec<(u32, u64, Vec<u8>)>,
+    /// `reasm_next` has been set by an earlier segment.
+    reasm_next_set: bool,
     base_seq: Option<u32>,
     /// Window scale shift announced in this side's SYN: None not seen, Some(-1) SYN without the option.
     ws_shift: Option<i8>,
@@ -869,6 +873,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     // Window scaling, learnt from the SYN and SYN-ACK; sequence analysis.
     let mut scale: i8 = -1;
     let mut irtt: Option<i64> = None;
+    let mut expected_seq: Option<u32> = None;
     let mut verdict = super::tcp_analysis::Verdict::default();
     if let Some((.., i_fwd, i_rev, _, _, _, _, _, key)) = st {
         let s = cx
@@ -914,6 +919,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
             flags,
             window: u32::from(win),
         };
+        expected_seq = s.flows[i_fwd].seq.nextseq();
         let [a, b] = &mut s.flows;
         let (fa, ra) = if i_fwd == 0 { (a, b) } else { (b, a) };
         verdict = super::tcp_analysis::analyze(&mut fa.seq, &mut ra.seq, &seg, s.irtt, rev_scale);
@@ -1077,9 +1083,17 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         cx.d.set_label(n, format_args!("TCP payload ({plen} bytes)"));
         if !cx.in_icmp_error {
             let handled = match st {
-                Some((.., i_fwd, _, _, _, _, _, _, key)) => {
-                    app_payload(cx, n, key, i_fwd, seq, pstart, seg_end, (sp, dp))
-                }
+                Some((.., i_fwd, _, _, _, _, _, _, key)) => app_payload(
+                    cx,
+                    n,
+                    key,
+                    i_fwd,
+                    seq,
+                    expected_seq,
+                    pstart,
+                    seg_end,
+                    (sp, dp),
+                ),
                 None => false,
             };
             if !handled {
@@ -1115,6 +1129,11 @@ pub const REASSEMBLY_LIMIT: usize = 4 << 20;
 
 /// Hands TCP payload to the application dissector (HTTP for now), reassembling
 /// messages that span segments. Returns false when no dissector wants it.
+///
+/// Per direction, bytes of an unfinished message wait in `reasm`; a segment
+/// that arrives ahead of a gap waits in `reasm_ahead` until the gap is filled;
+/// retransmitted bytes are skipped. A message is dissected in the frame that
+/// completes it, from a "Reassembled TCP" data source when it took several.
 #[allow(clippy::too_many_arguments)]
 fn app_payload(
     cx: &mut Ctx<'_>,
@@ -1122,6 +1141,7 @@ fn app_payload(
     key: ConvKey,
     i_fwd: usize,
     seq: u32,
+    analysis_next: Option<u32>,
     pstart: usize,
     pend: usize,
     ports: (u16, u16),
@@ -1129,6 +1149,8 @@ fn app_payload(
     use super::http;
     let data = cx.data;
     let payload = &data[pstart..pend];
+    let frame = cx.d.frame.number;
+    let plen = payload.len() as u32;
     let Some(s) = cx.trk.tcp.streams.get_mut(&key) else {
         return false;
     };
@@ -1140,172 +1162,208 @@ fn app_payload(
     if !is_http {
         return false;
     }
-    let frame = cx.d.frame.number;
     let mut pairing = std::mem::take(&mut s.pairing);
     let flow = &mut s.flows[i_fwd];
     let mut buf = std::mem::take(&mut flow.reasm);
     let mut frames = std::mem::take(&mut flow.reasm_frames);
-    let next = flow.reasm_next;
-    let plen = payload.len() as u32;
-    let mut fresh = buf.is_empty();
-    if !fresh {
-        let d = seq.wrapping_sub(next) as i32;
-        if d == 0 {
-            buf.extend_from_slice(payload);
-            frames.push((frame, plen));
-        } else if d < 0 && seq.wrapping_add(plen).wrapping_sub(next) as i32 > 0 {
-            // Overlaps what we have (a retransmission carrying new bytes too).
-            let skip = (-d) as usize;
-            buf.extend_from_slice(&payload[skip..]);
-            frames.push((frame, plen - skip as u32));
-        } else if d < 0 {
-            // Entirely a retransmission of buffered bytes: nothing new.
-            let f = &mut cx
-                .trk
-                .tcp
-                .streams
-                .get_mut(&key)
-                .expect("stream exists")
-                .flows[i_fwd];
-            f.reasm = buf;
-            f.reasm_frames = frames;
-            cx.trk
-                .tcp
-                .streams
-                .get_mut(&key)
-                .expect("stream exists")
-                .pairing = pairing;
-            return false;
+    let mut ahead = std::mem::take(&mut flow.reasm_ahead);
+    // What we expect next: from the reassembly, or else from the sequence
+    // analysis (which has seen the handshake and empty segments too).
+    let (expected, known) = match (flow.reasm_next_set, analysis_next) {
+        (true, _) => (flow.reasm_next, true),
+        (false, Some(n)) => (n, true),
+        (false, None) => (seq, false),
+    };
+
+    // Where does this segment fall relative to what we expect next?
+    let d = seq.wrapping_sub(expected) as i32;
+    let end_d = seq.wrapping_add(plen).wrapping_sub(expected) as i32;
+    let mut next_seq = seq.wrapping_add(plen);
+    let mut status = Status::Consumed;
+    if known && end_d <= 0 {
+        // Only bytes we already have: a retransmission.
+        next_seq = expected;
+        status = Status::NotMine;
+    } else if known && d > 0 && (!buf.is_empty() || !http::looks_like_http(payload)) {
+        // Ahead of a gap: keep it until the gap is filled.
+        next_seq = expected;
+        if ahead.len() < MAX_AHEAD {
+            ahead.push((seq, frame, payload.to_vec()));
+            status = Status::Held;
         } else {
-            // A gap: the buffered message can never complete.
             buf.clear();
             frames.clear();
-            fresh = true;
-        }
-    }
-    let handled = true;
-    let head_resp = http::expects_head_response(&pairing);
-    if fresh {
-        let mut o = 0usize;
-        loop {
-            let rest = &payload[o..];
-            if rest.is_empty() {
-                break;
-            }
-            if o == 0 && !http::looks_like_http(rest) {
-                // Body bytes of a message we did not see start: Wireshark's "Continuation".
-                cx.d.cols.protocol = "HTTP";
-                cx.d.set_info(format_args!("Continuation"));
-                let n =
-                    cx.d.add(ROOT, &super::http::HTTP, pstart, rest.len(), Value::None);
-                let _ = n;
-                cx.d.push_protocol("http");
-                break;
-            }
-            match http::pdu_len(rest, head_resp) {
-                Some(n) if n > 0 => {
-                    http::dissect(cx, &rest[..n], 0, pstart + o, &mut pairing);
-                    o += n;
-                }
-                _ => {
-                    buf.extend_from_slice(rest);
-                    frames.push((frame, rest.len() as u32));
-                    if o == 0 {
-                        segment_data(cx, payload_node);
-                        // One pass: HTTP has named the message before TCP asks for
-                        // more; with two passes tshark keeps TCP's own Info.
-                        let two_pass = cx.trk.hindsight.reassembled_in.contains_key(&frame);
-                        if two_pass {
-                            cx.d.append_info(format_args!(" [TCP segment of a reassembled PDU]"));
-                        } else {
-                            let line = http::first_line(rest);
-                            cx.d.set_info(format_args!(
-                                "{line}  [TCP segment of a reassembled PDU]"
-                            ));
-                        }
-                    }
-                    break;
-                }
-            }
+            ahead.clear();
+            status = Status::NotMine;
         }
     } else {
-        match http::pdu_len(&buf, head_resp) {
-            Some(n) if n > 0 => {
+        let skip = if known && d < 0 { (-d) as usize } else { 0 };
+        let bytes = &payload[skip..];
+        if buf.is_empty() && !http::looks_like_http(bytes) {
+            status = Status::Continuation;
+        } else {
+            buf.extend_from_slice(bytes);
+            frames.push((frame, bytes.len() as u32));
+            // Segments that were waiting for this one now follow it.
+            while let Some(i) = ahead.iter().position(|(s, _, b)| {
+                s.wrapping_sub(next_seq) as i32 <= 0
+                    && s.wrapping_add(b.len() as u32).wrapping_sub(next_seq) as i32 > 0
+            }) {
+                let (s, fr, b) = ahead.swap_remove(i);
+                let skip = next_seq.wrapping_sub(s) as usize;
+                buf.extend_from_slice(&b[skip..]);
+                frames.push((fr, (b.len() - skip) as u32));
+                next_seq = s.wrapping_add(b.len() as u32);
+            }
+            ahead.retain(|(s, _, _)| (s.wrapping_sub(next_seq) as i32) > 0);
+        }
+    }
+
+    // Dissect every complete message at the start of the buffer.
+    let mut dissected = 0;
+    if matches!(status, Status::Consumed) {
+        let head_resp = http::expects_head_response(&pairing);
+        while let Some(n) = http::pdu_len(&buf, head_resp).filter(|&n| n > 0) {
+            let whole = frames.len() == 1
+                && frames[0].0 == frame
+                && dissected == 0
+                && buf.len() as u32 <= plen;
+            if whole && n <= payload.len() {
+                // The message lies in this segment: dissect it in place.
+                let off = payload.len() - buf.len();
+                http::dissect(cx, &payload[off..off + n], 0, pstart + off, &mut pairing);
+                buf.drain(..n);
+                frames[0].1 = buf.len() as u32;
+            } else {
                 let pdu: Vec<u8> = buf.drain(..n).collect();
-                let src = cx.d.sources.len() as u8 + 1;
-                segment_data(cx, payload_node);
-                if cx.d.want_tree {
-                    let total: u32 = frames.iter().map(|f| f.1).sum();
-                    let segs = cx.d.add(ROOT, &SEGMENTS, 0, 0, Value::None);
-                    cx.d.set_generated(segs);
-                    if cx.d.want_labels {
-                        let list: Vec<String> =
-                            frames.iter().map(|(f, l)| format!("#{f}({l})")).collect();
-                        cx.d.set_label(
-                            segs,
-                            format_args!(
-                                "{} Reassembled TCP Segments ({total} bytes): {}",
-                                frames.len(),
-                                list.join(", ")
-                            ),
-                        );
-                    }
-                    let mut at = 0u32;
-                    for (f, l) in &frames {
-                        let sn = cx.d.add_generated(segs, &SEGMENT, Value::U(*f));
-                        cx.d.set_label(
-                            sn,
-                            format_args!("Frame: {f}, payload: {at}-{} ({l} bytes)", at + l - 1),
-                        );
-                        at += l;
-                    }
-                    cx.d.add_generated(segs, &SEGMENT_COUNT, Value::U(frames.len() as u64));
-                    cx.d.add_generated(segs, &REASSEMBLED_LENGTH, Value::U(pdu.len() as u64));
-                    let rd =
-                        cx.d.add(segs, &REASSEMBLED_DATA, 0, pdu.len(), Value::Bytes);
-                    if rd != ROOT {
-                        cx.d.nodes[rd as usize].src = src;
-                        cx.d.nodes[rd as usize].flags |= crate::tree::GENERATED;
-                    }
-                }
-                if cx.trk.hindsight.recording {
-                    for (f, _) in &frames {
-                        if *f != frame {
-                            cx.trk.hindsight.reassembled_in.insert(*f, frame);
-                        }
-                    }
-                }
-                http::dissect(cx, &pdu, src, 0, &mut pairing);
-                cx.d.sources.push(("Reassembled TCP", pdu));
+                reassembled(cx, payload_node, &frames, frame, &pdu, &mut pairing);
                 frames.clear();
                 if !buf.is_empty() {
                     frames.push((frame, buf.len() as u32));
                 }
             }
-            _ => {
-                segment_data(cx, payload_node);
-                cx.d.append_info(format_args!(" [TCP segment of a reassembled PDU]"));
-                if buf.len() > REASSEMBLY_LIMIT {
-                    cx.d.expert(payload_node, &super::WS_EXPERT, Severity::Warning, Group::Reassemble,
-                        format_args!("Reassembly limit of {REASSEMBLY_LIMIT} bytes reached: the message is shown unassembled"));
-                    buf.clear();
-                    frames.clear();
-                }
+            dissected += 1;
+            if buf.is_empty() {
+                frames.clear();
+                break;
             }
         }
     }
-    if buf.len() > REASSEMBLY_LIMIT {
-        buf.clear();
-        frames.clear();
+    match status {
+        Status::Continuation => {
+            cx.d.cols.protocol = "HTTP";
+            cx.d.set_info(format_args!("Continuation"));
+            cx.d.add(ROOT, &http::HTTP, pstart, payload.len(), Value::None);
+            cx.d.push_protocol("http");
+        }
+        Status::Held => {
+            segment_data(cx, payload_node);
+            cx.d.append_info(format_args!(" [TCP segment of a reassembled PDU]"));
+        }
+        Status::Consumed if !buf.is_empty() => {
+            segment_data(cx, payload_node);
+            let starts_here = dissected == 0 && frames.first().is_some_and(|f| f.0 == frame);
+            // One pass: HTTP has named the message before TCP asks for more;
+            // with two passes tshark keeps TCP's own Info.
+            let two_pass = cx.trk.hindsight.reassembled_in.contains_key(&frame);
+            if starts_here && !two_pass {
+                let line = http::first_line(&buf);
+                cx.d.set_info(format_args!("{line}  [TCP segment of a reassembled PDU]"));
+            } else if dissected == 0 {
+                cx.d.append_info(format_args!(" [TCP segment of a reassembled PDU]"));
+            }
+            if buf.len() > REASSEMBLY_LIMIT {
+                cx.d.expert(payload_node, &super::WS_EXPERT, Severity::Warning, Group::Reassemble,
+                    format_args!("Reassembly limit of {REASSEMBLY_LIMIT} bytes reached: the message is shown unassembled"));
+                buf.clear();
+                frames.clear();
+            }
+        }
+        _ => {}
     }
     let s = cx.trk.tcp.streams.get_mut(&key).expect("stream exists");
     s.pairing = pairing;
     let f = &mut s.flows[i_fwd];
     f.reasm = buf;
     f.reasm_frames = frames;
-    f.reasm_next = seq.wrapping_add(plen);
-    handled
+    f.reasm_ahead = ahead;
+    f.reasm_next = next_seq;
+    f.reasm_next_set = true;
+    !matches!(status, Status::NotMine)
 }
+
+/// What became of a segment's payload in [`app_payload`].
+enum Status {
+    /// Added to the message being reassembled (or dissected).
+    Consumed,
+    /// Kept ahead of a gap.
+    Held,
+    /// Body bytes of a message whose start was not seen.
+    Continuation,
+    /// Not for the application layer (a retransmission): shown as data.
+    NotMine,
+}
+
+/// Shows a message reassembled from several segments and dissects it.
+fn reassembled(
+    cx: &mut Ctx<'_>,
+    payload_node: NodeId,
+    frames: &[(u64, u32)],
+    frame: u64,
+    pdu: &[u8],
+    pairing: &mut super::http::Pairing,
+) {
+    let src = cx.d.sources.len() as u8 + 1;
+    segment_data(cx, payload_node);
+    if cx.trk.hindsight.recording {
+        for (f, _) in frames {
+            if *f != frame {
+                cx.trk.hindsight.reassembled_in.insert(*f, frame);
+            }
+        }
+    }
+    if cx.d.want_tree {
+        let total: u32 = frames.iter().map(|f| f.1).sum();
+        let segs = cx.d.add(ROOT, &SEGMENTS, 0, 0, Value::None);
+        cx.d.set_generated(segs);
+        if cx.d.want_labels {
+            let list: Vec<String> = frames.iter().map(|(f, l)| format!("#{f}({l})")).collect();
+            cx.d.set_label(
+                segs,
+                format_args!(
+                    "{} Reassembled TCP Segments ({total} bytes): {}",
+                    frames.len(),
+                    list.join(", ")
+                ),
+            );
+        }
+        let mut at = 0u32;
+        for (f, l) in frames {
+            let sn = cx.d.add_generated(segs, &SEGMENT, Value::U(*f));
+            cx.d.set_label(
+                sn,
+                format_args!(
+                    "Frame: {f}, payload: {at}-{} ({l} bytes)",
+                    (at + l).saturating_sub(1)
+                ),
+            );
+            at += l;
+        }
+        cx.d.add_generated(segs, &SEGMENT_COUNT, Value::U(frames.len() as u64));
+        cx.d.add_generated(segs, &REASSEMBLED_LENGTH, Value::U(pdu.len() as u64));
+        let rd =
+            cx.d.add(segs, &REASSEMBLED_DATA, 0, pdu.len(), Value::Bytes);
+        if rd != ROOT {
+            cx.d.nodes[rd as usize].src = src;
+            cx.d.nodes[rd as usize].flags |= crate::tree::GENERATED;
+        }
+    }
+    super::http::dissect(cx, pdu, src, 0, pairing);
+    cx.d.sources.push(("Reassembled TCP", pdu.to_vec()));
+}
+
+/// Most segments kept ahead of a gap, per direction.
+const MAX_AHEAD: usize = 32;
 
 /// Dissects the options; returns their Info text (` MSS=1460 WS=256 SACK_PERM`).
 fn options(

@@ -80,6 +80,13 @@ pub struct SeqState {
     unacked: VecDeque<(u32, u64, i64)>,
 }
 
+impl SeqState {
+    /// The sequence number the next new segment should carry, once known.
+    pub fn nextseq(&self) -> Option<u32> {
+        (self.seen && self.nextseq != 0).then_some(self.nextseq)
+    }
+}
+
 /// One segment, as the analysis needs it (raw sequence numbers).
 #[derive(Debug, Clone, Copy)]
 pub struct Segment {
