@@ -670,9 +670,8 @@ impl Compiler<'_> {
                 if let Some(n) = literal::parse_int(w) {
                     if let Some(d) = def {
                         let bits = d.kind.bits();
-                        let max: i128 = if d.mask != 0 {
-                            i128::from(d.mask >> d.shift())
-                        } else if d.kind == Kind::I32 {
+                        // Like Wireshark, the type's width bounds a literal, not the mask.
+                        let max: i128 = if d.kind == Kind::I32 {
                             i128::from(i32::MAX)
                         } else if bits > 0 {
                             (1i128 << bits) - 1

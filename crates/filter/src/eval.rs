@@ -263,7 +263,7 @@ fn slice_range(len: usize, r: &Range) -> Option<std::ops::Range<usize>> {
             (s, s + 1)
         }
     };
-    (s >= 0 && s <= e && e <= len_i).then(|| s as usize..e as usize)
+    (s >= 0 && s <= e && e <= len_i).then_some(s as usize..e as usize)
 }
 
 fn slice<'a>(b: Cow<'a, [u8]>, ranges: &[Range]) -> Option<Cow<'a, [u8]>> {
@@ -324,7 +324,7 @@ impl Operand {
         match self {
             Operand::Const(c) => f(c.value()),
             Operand::Field(def, ty, layer) => each_node(cx, def, layer, &mut |i, n| {
-                node_value(cx, i, n, *ty).is_some_and(|v| f(v))
+                node_value(cx, i, n, *ty).is_some_and(&mut *f)
             }),
             Operand::Raw(def, layer) => {
                 each_node(cx, def, layer, &mut |i, n| f(V::Bytes(raw_bytes(cx, i, n))))
@@ -390,7 +390,7 @@ impl Operand {
                         false
                     });
                 }
-                best.is_some_and(|b| f(b))
+                best.is_some_and(f)
             }
             Operand::Abs(o) => o.each(cx, &mut |v| match v {
                 V::Int(i) => f(V::Int(i.abs())),
@@ -403,7 +403,7 @@ impl Operand {
                 _ => false,
             }),
             Operand::Arith(a, op, b) => a.each(cx, &mut |x| {
-                b.each(cx, &mut |y| arith(&x, *op, &y).is_some_and(|r| f(r)))
+                b.each(cx, &mut |y| arith(&x, *op, &y).is_some_and(&mut *f))
             }),
         }
     }

@@ -89,7 +89,7 @@ pub fn parse_bytes(w: &str) -> Option<Vec<u8>> {
     }
     let sep = w.bytes().find(|c| matches!(c, b':' | b'-' | b'.'));
     let hex = |s: &str| -> Option<Vec<u8>> {
-        if s.is_empty() || s.len() % 2 != 0 || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
+        if s.is_empty() || !s.len().is_multiple_of(2) || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
             return None;
         }
         (0..s.len())

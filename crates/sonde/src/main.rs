@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd_capture;
+mod cmd_filter;
 mod cmd_follow;
 mod cmd_host;
 mod cmd_read;
@@ -40,6 +41,10 @@ enum Command {
     /// Follow a TCP or UDP stream: its payload, each direction in order, like
     /// `tshark -q -z follow,tcp,ascii,N` (--format ascii|hex|raw).
     Follow(cmd_follow::FollowArgs),
+    /// Display filters: `sonde filter check EXPR` says whether a filter is
+    /// valid, how it was understood, or what is wrong and where.
+    #[command(subcommand)]
+    Filter(cmd_filter::FilterCommand),
     #[command(flatten)]
     Host(cmd_host::HostCommand),
 }
@@ -53,6 +58,7 @@ fn main() -> ExitCode {
         Command::Capture(a) => cmd_capture::run(a),
         Command::Stats(cmd) => cmd_stats::run(cmd),
         Command::Follow(a) => cmd_follow::run(a),
+        Command::Filter(cmd) => cmd_filter::run(cmd),
         Command::Host(cmd) => cmd_host::run(cmd),
     }
 }
