@@ -217,7 +217,12 @@ fn explain_children(out: &mut String, d: &Dissection, data: &[u8], parent: NodeI
                 let mut v = String::new();
                 write_value(&mut v, d, data, c);
                 if v.len() > 100 {
-                    v.truncate(100);
+                    // Cut on a character boundary: strings from the wire may be UTF-8.
+                    let mut cut = 100;
+                    while !v.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    v.truncate(cut);
                     v.push('…');
                 }
                 let _ = write!(line, " = {v}");
@@ -231,5 +236,63 @@ fn explain_children(out: &mut String, d: &Dissection, data: &[u8], parent: NodeI
             let _ = writeln!(out, "{indent}      {m}");
         }
         explain_children(out, d, data, c, depth + 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sonde_dissect::{Dissection, Dissector};
+
+    /// Found by the dissect fuzz target: an HTTP header value with multi-byte
+    /// UTF-8 around the 100-byte cut made explain panic.
+    #[test]
+    fn long_utf8_values_are_cut_on_a_character_boundary() {
+        let mut req = b"GET / HTTP/1.1\r\nHost: ".to_vec();
+        req.extend(std::iter::repeat_n("é".as_bytes(), 80).flatten());
+        req.extend_from_slice(b"\r\n\r\n");
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00]);
+        let ip_len = (20 + 20 + req.len()) as u16;
+        f.extend_from_slice(&[
+            0x45,
+            0,
+            (ip_len >> 8) as u8,
+            ip_len as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            6,
+            0,
+            0,
+            10,
+            0,
+            0,
+            1,
+            10,
+            0,
+            0,
+            2,
+        ]);
+        f.extend_from_slice(&[
+            0xc0, 0x00, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0x10, 0, 0, 0, 0, 0,
+        ]);
+        f.extend_from_slice(&req);
+        let frame = sonde_capture::Frame {
+            number: 1,
+            ts_ns: 0,
+            orig_len: f.len() as u32,
+            link_type: 1,
+            interface_id: 0,
+            data: &f,
+            comment: None,
+        };
+        let mut dis = Dissector::new(Default::default());
+        let mut d = Dissection::new();
+        dis.dissect(&frame, &mut d);
+        let mut out = String::new();
+        super::write_explain(&mut out, &d, &f);
+        assert!(out.contains("Host (http.host) = éé"), "{out}");
     }
 }
