@@ -8,6 +8,7 @@ pub mod fields;
 pub mod follow;
 pub mod hex;
 pub mod json;
+pub mod stats;
 pub mod summary;
 pub mod tree;
 
