@@ -477,7 +477,8 @@ impl ConvTable {
             };
             // Wireshark counts neither the addresses nor the streams of the
             // packet an ICMP error quotes (quoted TCP/UDP get no stream).
-            if l.in_error || (ports && l.stream.is_none()) {
+            // A header cut short stops Wireshark's dissector before its tap.
+            if l.in_error || l.truncated || (ports && l.stream.is_none()) {
                 return;
             }
             let (sp, dp) = if ports {
