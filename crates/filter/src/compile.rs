@@ -945,3 +945,58 @@ impl fmt::Display for Prog {
         }
     }
 }
+
+impl Operand {
+    /// Adds the fields this operand reads to `out`.
+    pub(crate) fn fields(&self, out: &mut Vec<&'static FieldDef>) {
+        match self {
+            Operand::Field(d, _, l)
+            | Operand::Raw(d, l)
+            | Operand::Count(d, l)
+            | Operand::ToString(d, l) => {
+                out.push(d);
+                if let Some(l) = l {
+                    out.push(l.proto);
+                }
+            }
+            Operand::Slice(o, _)
+            | Operand::Len(o)
+            | Operand::Case(o, _)
+            | Operand::Abs(o)
+            | Operand::Neg(o) => o.fields(out),
+            Operand::MinMax(ops, _) => ops.iter().for_each(|o| o.fields(out)),
+            Operand::Arith(a, _, b) => {
+                a.fields(out);
+                b.fields(out);
+            }
+            Operand::Const(_) => {}
+        }
+    }
+}
+
+impl Prog {
+    /// Adds the fields this program reads to `out`.
+    pub(crate) fn fields(&self, out: &mut Vec<&'static FieldDef>) {
+        match self {
+            Prog::Or(a, b) | Prog::Xor(a, b) | Prog::And(a, b) => {
+                a.fields(out);
+                b.fields(out);
+            }
+            Prog::Not(a) => a.fields(out),
+            Prog::Exists(o) | Prog::NonZero(o) | Prog::Matches(o, _) => o.fields(out),
+            Prog::Cmp(a, _, b) | Prog::Contains(a, b) => {
+                a.fields(out);
+                b.fields(out);
+            }
+            Prog::In(a, set) => {
+                a.fields(out);
+                for (lo, hi) in set {
+                    lo.fields(out);
+                    if let Some(hi) = hi {
+                        hi.fields(out);
+                    }
+                }
+            }
+        }
+    }
+}

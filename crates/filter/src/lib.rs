@@ -10,6 +10,8 @@
 //! ```
 //! let f = sonde_filter::Filter::compile("tcp.port == 22 or udp").unwrap();
 //! assert_eq!(f.canonical(), "tcp.port == 22 or udp");
+//! let names: Vec<&str> = f.fields().iter().map(|d| d.abbrev).collect();
+//! assert_eq!(names, ["tcp.port", "udp"]);
 //! let e = sonde_filter::Filter::compile("tcp.prot == 22").unwrap_err();
 //! assert!(e.to_string().contains("tcp.port"));
 //! ```
@@ -44,6 +46,21 @@ impl Filter {
     /// True when the dissected frame (`data` is its bytes) passes the filter.
     pub fn matches(&self, d: &Dissection, data: &[u8]) -> bool {
         self.prog.eval(&eval::Cx { d, data })
+    }
+
+    /// The fields (and protocols) the filter reads, each once, in the order
+    /// they appear: what a dissector must produce for the filter to decide
+    /// (the hook for dissecting only as deep as a filter needs).
+    pub fn fields(&self) -> Vec<&'static sonde_dissect::FieldDef> {
+        let mut all = Vec::new();
+        self.prog.fields(&mut all);
+        let mut out: Vec<&'static sonde_dissect::FieldDef> = Vec::new();
+        for f in all {
+            if !out.iter().any(|g| std::ptr::eq(*g, f)) {
+                out.push(f);
+            }
+        }
+        out
     }
 
     /// The filter as it was understood: grouping made explicit with
