@@ -134,15 +134,50 @@ fn push_u8(out: &mut String, x: u8) {
 
 /// Writes the summary line (without newline).
 pub fn write_summary(out: &mut String, d: &Dissection, o: &SummaryOptions) {
-    let mut col = String::with_capacity(40);
-    let _ = write!(out, "{:>5} ", d.frame.number);
+    // Padding by hand: the formatting machinery's padding is the hot spot here.
+    fn pad_left(out: &mut String, s: &str, w: usize) {
+        for _ in s.chars().count()..w {
+            out.push(' ');
+        }
+        out.push_str(s);
+    }
+    let mut col = String::with_capacity(48);
+    push_u64(&mut col, d.frame.number);
+    pad_left(out, &col, 5);
+    out.push(' ');
+    col.clear();
     write_time(&mut col, d, o);
-    let _ = write!(out, "{col:>10} ");
+    pad_left(out, &col, 10);
+    out.push(' ');
     col.clear();
     write_addr(&mut col, d.cols.src, o.resolve_mac);
-    let _ = write!(out, "{col:>12} → ");
+    pad_left(out, &col, 12);
+    out.push_str(" → ");
     col.clear();
     write_addr(&mut col, d.cols.dst, o.resolve_mac);
-    let _ = write!(out, "{col:<12} ");
-    let _ = write!(out, "{} {} {}", d.cols.protocol, d.frame.orig_len, d.info());
+    out.push_str(&col);
+    for _ in col.chars().count()..12 {
+        out.push(' ');
+    }
+    out.push(' ');
+    out.push_str(d.cols.protocol);
+    out.push(' ');
+    push_u64(out, u64::from(d.frame.orig_len));
+    out.push(' ');
+    out.push_str(d.info());
+}
+
+/// Appends a number in decimal without the formatting machinery.
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
 }

@@ -184,7 +184,18 @@ pub fn looks_like_http(p: &[u8]) -> bool {
 }
 
 fn find(h: &[u8], needle: &[u8]) -> Option<usize> {
-    h.windows(needle.len()).position(|w| w == needle)
+    // Jump from one occurrence of the first byte to the next (the scan the
+    // compiler vectorizes), then compare the rest.
+    let (&first, rest) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(i) = h[from..].iter().position(|&b| b == first) {
+        let at = from + i;
+        if h.get(at + 1..at + 1 + rest.len()) == Some(rest) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn header_value<'a>(head: &'a [u8], name: &str) -> Option<&'a [u8]> {
@@ -309,6 +320,9 @@ pub fn dissect(
     base: usize,
     pairing: &mut Pairing,
 ) -> NodeId {
+    if !cx.d.want_tree {
+        return summary_only(cx, buf, pairing);
+    }
     let top = add(cx, ROOT, &HTTP, src, base, buf.len(), Value::None);
     cx.d.push_protocol("http");
     cx.d.cols.protocol = "HTTP";
@@ -317,13 +331,13 @@ pub fn dissect(
     let first_txt = String::from_utf8_lossy(first.trim_ascii_end()).to_string();
     let is_response = buf.starts_with(b"HTTP/");
     let fl = add(cx, top, &TEXT, src, base, line_end, Value::None);
-    cx.d.set_label(fl, format_args!("{}", escape_line(first)));
+    cx.d.set_label(fl, format_args!("{}", Escaped(first)));
     cx.d.expert(
         fl,
         &CHAT,
         Severity::Chat,
         Group::Sequence,
-        format_args!("{}", escape_line(first)),
+        format_args!("{}", Escaped(first)),
     );
     let hidden = |cx: &mut Ctx<'_>, id: NodeId| {
         if id != ROOT {
@@ -396,7 +410,7 @@ pub fn dissect(
         let line = &buf[o..e];
         if line == b"\r\n" || line == b"\n" {
             let n = add(cx, top, &TEXT, src, base + o, e - o, Value::None);
-            cx.d.set_label(n, format_args!("{}", escape_line(line)));
+            cx.d.set_label(n, format_args!("{}", Escaped(line)));
             body_start = e;
             break;
         }
@@ -427,7 +441,7 @@ pub fn dissect(
                     ),
                     None => add(cx, top, line_def, src, base + o, e - o, Value::Bytes),
                 };
-                cx.d.set_label(n, format_args!("{}", escape_line(line)));
+                cx.d.set_label(n, format_args!("{}", Escaped(line)));
                 if known.is_some() {
                     let ln = add(cx, top, line_def, src, base + o, e - o, Value::Bytes);
                     hidden(cx, ln);
@@ -457,7 +471,7 @@ pub fn dissect(
             }
             None => {
                 let n = add(cx, top, &TEXT, src, base + o, e - o, Value::None);
-                cx.d.set_label(n, format_args!("{}", escape_line(line)));
+                cx.d.set_label(n, format_args!("{}", Escaped(line)));
                 cx.d.expert(
                     n,
                     &super::WS_EXPERT,
@@ -587,6 +601,48 @@ pub fn dissect(
     top
 }
 
+/// What a summary line needs of a message (no tree): the columns, the
+/// pairing state, the protocol list.
+fn summary_only(cx: &mut Ctx<'_>, buf: &[u8], pairing: &mut Pairing) -> NodeId {
+    cx.d.push_protocol("http");
+    cx.d.cols.protocol = "HTTP";
+    let line = first_line(buf);
+    let frame = cx.d.frame.number;
+    let now = cx.d.frame.ts_ns;
+    let hdr_end = find(buf, b"\r\n\r\n").map_or(buf.len(), |i| i + 4);
+    if buf.starts_with(b"HTTP/") {
+        pairing.responses += 1;
+        if let Some((req_frame, _, _, _)) = pairing.pending.pop_front() {
+            if cx.trk.hindsight.recording {
+                cx.trk.hindsight.response_in.insert(req_frame, frame);
+            }
+        }
+        let ct = header_value(&buf[..hdr_end], "content-type").unwrap_or(b"");
+        let ct = String::from_utf8_lossy(ct);
+        let ct = ct.split(';').next().unwrap_or("").trim();
+        if ct.is_empty() {
+            cx.d.set_info(format_args!("{line} "));
+        } else {
+            cx.d.set_info(format_args!("{line}  ({ct})"));
+        }
+        if ct.starts_with("text/")
+            && hdr_end < buf.len()
+            && header_value(&buf[..hdr_end], "transfer-encoding").is_none()
+        {
+            cx.d.push_protocol("data-text-lines");
+        }
+    } else {
+        pairing.requests += 1;
+        if pairing.pending.len() < 64 {
+            pairing
+                .pending
+                .push_back((frame, now, String::new(), buf.starts_with(b"HEAD ")));
+        }
+        cx.d.set_info(format_args!("{line} "));
+    }
+    ROOT
+}
+
 /// The first line of a message that is still incomplete (the Info text of the
 /// segment that starts it).
 pub fn first_line(buf: &[u8]) -> String {
@@ -614,8 +670,18 @@ fn text_lines(cx: &mut Ctx<'_>, body: &[u8], src: u8, base: usize, ct: &str) {
     let mut o = 0;
     for line in body.split_inclusive(|&b| b == b'\n') {
         let n = add(cx, top, &TEXT, src, base + o, line.len(), Value::None);
-        cx.d.set_label(n, format_args!("{}", escape_line(line)));
+        cx.d.set_label(n, format_args!("{}", Escaped(line)));
         o += line.len();
+    }
+}
+
+/// A line as Wireshark shows it, formatted only if a label is really written
+/// (summary lines never pay for it).
+struct Escaped<'a>(&'a [u8]);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&escape_line(self.0))
     }
 }
 
