@@ -14,12 +14,15 @@ use std::fmt::Write;
 use std::io::Read;
 use std::sync::OnceLock;
 
+/// Manufacturer blocks of one prefix length: prefix → (short name, full name).
+type ManufBlocks = FxHashMap<u64, (&'static str, &'static str)>;
+
 struct Db {
     /// Well-known addresses and ranges: prefix → (prefix bits, name), several
     /// lengths may share a prefix.
     wka: FxHashMap<u64, Vec<(u8, &'static str)>>,
     /// Manufacturer blocks by prefix length (24, 28, 36): prefix → (short, long).
-    manuf: [(u8, FxHashMap<u64, (&'static str, &'static str)>); 3],
+    manuf: [(u8, ManufBlocks); 3],
 }
 
 fn gunzip(data: &[u8]) -> &'static str {

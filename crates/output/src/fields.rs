@@ -215,7 +215,7 @@ impl FieldsPrinter {
                     let chosen: Option<u32> = match self.opts.occurrence {
                         Occurrence::All => None,
                         Occurrence::First => hits.clone().next(),
-                        Occurrence::Last => hits.clone().last(),
+                        Occurrence::Last => hits.clone().next_back(),
                         Occurrence::Nth(n) => hits.clone().nth(n - 1),
                     };
                     match (self.opts.occurrence, chosen) {

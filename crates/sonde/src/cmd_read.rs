@@ -264,7 +264,7 @@ pub fn run_read(a: ReadArgs) -> ExitCode {
     let mut first_json = true;
     let mut precision_set = false;
     // Summary lines and hex dumps need the columns only, not the tree.
-    let want_tree = !(a.format == Format::Text && !a.verbose);
+    let want_tree = a.format != Format::Text || a.verbose;
     let result = for_each_frame(&path, opts, want_tree, want_labels, flt, |d, data, ifs| {
         if !precision_set {
             summary.precision = precision_of(ifs);

@@ -81,10 +81,6 @@ fn json(out: &str) -> Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
 }
 
-fn write(path: &str, text: &str) {
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {path}: {e}"));
-}
-
 #[test]
 fn ssh_session_shows_in_sockets_like_ss() {
     skip_unless!("sshd", "ssh", "ssh-keygen", "ss");
