@@ -7,10 +7,10 @@
 //! Like every consumer, this module only reads the dissection tree. Memory grows
 //! with the number of conversations and streams, never with the number of frames.
 
+use rustc_hash::FxHashMap as HashMap;
 use sonde_dissect::registry::{lookup, FieldDef};
 use sonde_dissect::tree::ROOT;
 use sonde_dissect::{Dissection, NodeId, Value};
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// The kind of conversation a table counts.
@@ -245,110 +245,126 @@ fn uint(d: &Dissection, id: NodeId) -> Option<u64> {
 /// Walks the frame's nodes once and calls `each` for every Ethernet, IP,
 /// IPv6, TCP and UDP layer, in the order they were dissected.
 pub(crate) fn scan_layers(defs: &Defs, d: &Dissection, data: &[u8], mut each: impl FnMut(&Layer)) {
-    let mut cur: Option<Layer> = None;
-    let mut net: (Option<Address>, Option<Address>) = (None, None);
-    let mut in_error = false;
-    for (i, n) in d.nodes.iter().enumerate().skip(1) {
-        let id = i as NodeId;
-        let def = n.def;
-        if n.parent == ROOT {
-            if let Some(l) = cur.take() {
-                if matches!(l.kind, LayerKind::Ip | LayerKind::Ipv6) {
-                    net = (l.src, l.dst);
-                }
-                each(&l);
-            }
-            let kind = if std::ptr::eq(def, defs.eth) {
-                Some(LayerKind::Eth)
-            } else if std::ptr::eq(def, defs.ip) {
-                Some(LayerKind::Ip)
-            } else if std::ptr::eq(def, defs.ipv6) {
-                Some(LayerKind::Ipv6)
-            } else if std::ptr::eq(def, defs.tcp) {
-                Some(LayerKind::Tcp)
-            } else if std::ptr::eq(def, defs.udp) {
-                Some(LayerKind::Udp)
-            } else {
-                if std::ptr::eq(def, defs.icmp) || std::ptr::eq(def, defs.icmpv6) {
-                    in_error = true;
-                }
-                None
-            };
-            cur = kind.map(|k| {
-                let mut l = Layer::new(k, in_error);
-                if matches!(k, LayerKind::Tcp | LayerKind::Udp) {
-                    l.src = net.0;
-                    l.dst = net.1;
-                }
-                l
-            });
-            continue;
-        }
-        let Some(l) = cur.as_mut() else { continue };
-        if std::ptr::eq(def, defs.ws_short) || std::ptr::eq(def, defs.ws_malformed) {
-            l.truncated = true;
-            continue;
-        }
-        let eq = |f: &'static FieldDef| std::ptr::eq(def, f);
-        let v = || uint(d, id);
-        match l.kind {
-            LayerKind::Eth | LayerKind::Ip | LayerKind::Ipv6 => {
-                let (src, dst) = match l.kind {
-                    LayerKind::Eth => (defs.eth_src, defs.eth_dst),
-                    LayerKind::Ip => (defs.ip_src, defs.ip_dst),
-                    _ => (defs.ipv6_src, defs.ipv6_dst),
-                };
-                let slot = if eq(src) {
-                    &mut l.src
-                } else if eq(dst) {
-                    &mut l.dst
-                } else {
-                    continue;
-                };
-                if slot.is_none() {
-                    *slot = Address::from_bytes(d.bytes(data, id));
-                }
-            }
-            LayerKind::Tcp | LayerKind::Udp => {
-                let tcp = l.kind == LayerKind::Tcp;
-                let (sport, dport, stream, payload) = if tcp {
-                    (
-                        defs.tcp_srcport,
-                        defs.tcp_dstport,
-                        defs.tcp_stream,
-                        defs.tcp_payload,
-                    )
-                } else {
-                    (
-                        defs.udp_srcport,
-                        defs.udp_dstport,
-                        defs.udp_stream,
-                        defs.udp_payload,
-                    )
-                };
-                if eq(sport) {
-                    l.sport = v().map(|p| p as u16);
-                } else if eq(dport) {
-                    l.dport = v().map(|p| p as u16);
-                } else if eq(stream) {
-                    l.stream = v().map(|p| p as u32);
-                } else if eq(payload) {
-                    l.payload.get_or_insert(id);
-                } else if !tcp {
-                } else if eq(defs.tcp_seq) {
-                    l.seq = v().map(|p| p as u32);
-                } else if eq(defs.tcp_ack) {
-                    l.ack = v().map(|p| p as u32);
-                } else if eq(defs.tcp_len) {
-                    l.len = v().map(|p| p as u32);
-                } else if eq(defs.tcp_flags) {
-                    l.flags = v().unwrap_or(0) as u16;
-                }
+    // The layers whose header is cut short: those holding a truncation item
+    // (few frames have any expert item, so this costs next to nothing).
+    let mut cut = [ROOT; 4];
+    let mut ncut = 0;
+    for e in &d.experts {
+        for id in [e.node, e.item] {
+            let def = d.node(id).def;
+            if (std::ptr::eq(def, defs.ws_short) || std::ptr::eq(def, defs.ws_malformed))
+                && ncut < cut.len()
+            {
+                cut[ncut] = layer_of(d, id);
+                ncut += 1;
             }
         }
     }
-    if let Some(l) = cur.take() {
+    let mut net: (Option<Address>, Option<Address>) = (None, None);
+    let mut in_error = false;
+    for layer in d.layers() {
+        let def = d.node(layer).def;
+        let kind = if std::ptr::eq(def, defs.eth) {
+            LayerKind::Eth
+        } else if std::ptr::eq(def, defs.ip) {
+            LayerKind::Ip
+        } else if std::ptr::eq(def, defs.ipv6) {
+            LayerKind::Ipv6
+        } else if std::ptr::eq(def, defs.tcp) {
+            LayerKind::Tcp
+        } else if std::ptr::eq(def, defs.udp) {
+            LayerKind::Udp
+        } else {
+            if std::ptr::eq(def, defs.icmp) || std::ptr::eq(def, defs.icmpv6) {
+                in_error = true;
+            }
+            continue;
+        };
+        let mut l = Layer::new(kind, in_error);
+        l.truncated = cut[..ncut].contains(&layer);
+        if matches!(kind, LayerKind::Tcp | LayerKind::Udp) {
+            l.src = net.0;
+            l.dst = net.1;
+        }
+        // The fields read are the layer's direct children.
+        for id in d.children(layer) {
+            read_field(defs, d, data, &mut l, id);
+        }
+        if matches!(kind, LayerKind::Ip | LayerKind::Ipv6) {
+            net = (l.src, l.dst);
+        }
         each(&l);
+    }
+}
+
+/// The top-level layer a node belongs to.
+fn layer_of(d: &Dissection, mut id: NodeId) -> NodeId {
+    while id != ROOT && d.node(id).parent != ROOT {
+        id = d.node(id).parent;
+    }
+    id
+}
+
+/// Reads one child node of a layer into the layer's record.
+fn read_field(defs: &Defs, d: &Dissection, data: &[u8], l: &mut Layer, id: NodeId) {
+    let def = d.node(id).def;
+    let eq = |f: &'static FieldDef| std::ptr::eq(def, f);
+    let v = || uint(d, id);
+    match l.kind {
+        LayerKind::Eth | LayerKind::Ip | LayerKind::Ipv6 => {
+            let (src, dst) = match l.kind {
+                LayerKind::Eth => (defs.eth_src, defs.eth_dst),
+                LayerKind::Ip => (defs.ip_src, defs.ip_dst),
+                _ => (defs.ipv6_src, defs.ipv6_dst),
+            };
+            let slot = if eq(src) {
+                &mut l.src
+            } else if eq(dst) {
+                &mut l.dst
+            } else {
+                return;
+            };
+            if slot.is_none() {
+                *slot = Address::from_bytes(d.bytes(data, id));
+            }
+        }
+        LayerKind::Tcp | LayerKind::Udp => {
+            let tcp = l.kind == LayerKind::Tcp;
+            let (sport, dport, stream, payload) = if tcp {
+                (
+                    defs.tcp_srcport,
+                    defs.tcp_dstport,
+                    defs.tcp_stream,
+                    defs.tcp_payload,
+                )
+            } else {
+                (
+                    defs.udp_srcport,
+                    defs.udp_dstport,
+                    defs.udp_stream,
+                    defs.udp_payload,
+                )
+            };
+            if eq(sport) {
+                l.sport = v().map(|p| p as u16);
+            } else if eq(dport) {
+                l.dport = v().map(|p| p as u16);
+            } else if eq(stream) {
+                l.stream = v().map(|p| p as u32);
+            } else if eq(payload) {
+                l.payload.get_or_insert(id);
+            } else if !tcp {
+                // The rest are TCP's.
+            } else if eq(defs.tcp_seq) {
+                l.seq = v().map(|p| p as u32);
+            } else if eq(defs.tcp_ack) {
+                l.ack = v().map(|p| p as u32);
+            } else if eq(defs.tcp_len) {
+                l.len = v().map(|p| p as u32);
+            } else if eq(defs.tcp_flags) {
+                l.flags = v().unwrap_or(0) as u16;
+            }
+        }
     }
 }
 
@@ -417,6 +433,9 @@ pub struct ConvTable {
     kind: ConvType,
     defs: Defs,
     index: HashMap<Key, usize>,
+    /// Conversation of each TCP/UDP stream (streams are numbered densely
+    /// from 0): no hashing for the common case.
+    by_stream: Vec<u32>,
     convs: Vec<Conversation>,
     conns: Option<Connections>,
     filter: Option<String>,
@@ -428,7 +447,8 @@ impl ConvTable {
         ConvTable {
             kind,
             defs: Defs::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
+            by_stream: Vec::new(),
             convs: Vec::new(),
             conns: (kind == ConvType::Tcp).then(Connections::default),
             filter: None,
@@ -467,7 +487,12 @@ impl ConvTable {
         let len = u64::from(d.frame.orig_len);
         let ts = d.frame.rel_ns;
         let ports = self.kind.has_ports();
-        let (index, convs, conns) = (&mut self.index, &mut self.convs, &mut self.conns);
+        let (index, by_stream, convs, conns) = (
+            &mut self.index,
+            &mut self.by_stream,
+            &mut self.convs,
+            &mut self.conns,
+        );
         scan_layers(&self.defs, d, data, |l| {
             if l.kind != kind {
                 return;
@@ -489,32 +514,49 @@ impl ConvTable {
             } else {
                 (0, 0)
             };
-            let (lo, hi) = if (src, sp) <= (dst, dp) {
-                ((src, sp), (dst, dp))
-            } else {
-                ((dst, dp), (src, sp))
+            let same = |c: &Conversation| {
+                (c.a == src && c.port_a == sp && c.b == dst && c.port_b == dp)
+                    || (c.a == dst && c.port_a == dp && c.b == src && c.port_b == sp)
             };
-            let key = Key {
-                lo,
-                hi,
-                stream: l.stream,
+            let cached = l
+                .stream
+                .map(|st| *stream_slot(by_stream, st))
+                .filter(|&i| convs.get(i as usize).is_some_and(same));
+            let i = match cached {
+                Some(i) => i as usize,
+                None => {
+                    let (lo, hi) = if (src, sp) <= (dst, dp) {
+                        ((src, sp), (dst, dp))
+                    } else {
+                        ((dst, dp), (src, sp))
+                    };
+                    let key = Key {
+                        lo,
+                        hi,
+                        stream: l.stream,
+                    };
+                    let i = *index.entry(key).or_insert_with(|| {
+                        convs.push(Conversation {
+                            a: src,
+                            b: dst,
+                            port_a: sp,
+                            port_b: dp,
+                            stream: l.stream,
+                            frames_ab: 0,
+                            bytes_ab: 0,
+                            frames_ba: 0,
+                            bytes_ba: 0,
+                            start_ns: ts,
+                            stop_ns: ts,
+                        });
+                        convs.len() - 1
+                    });
+                    if let Some(st) = l.stream {
+                        *stream_slot(by_stream, st) = i as u32;
+                    }
+                    i
+                }
             };
-            let i = *index.entry(key).or_insert_with(|| {
-                convs.push(Conversation {
-                    a: src,
-                    b: dst,
-                    port_a: sp,
-                    port_b: dp,
-                    stream: l.stream,
-                    frames_ab: 0,
-                    bytes_ab: 0,
-                    frames_ba: 0,
-                    bytes_ba: 0,
-                    start_ns: ts,
-                    stop_ns: ts,
-                });
-                convs.len() - 1
-            });
             let c = &mut convs[i];
             if c.a == src && c.port_a == sp && c.b == dst && c.port_b == dp {
                 c.frames_ab += 1;
@@ -649,6 +691,15 @@ pub fn format_size(n: u64) -> String {
     } else {
         format!("{n} bytes")
     }
+}
+
+/// The slot of a stream in a dense stream-indexed table (`u32::MAX`: none).
+fn stream_slot(v: &mut Vec<u32>, stream: u32) -> &mut u32 {
+    let i = stream as usize;
+    if i >= v.len() {
+        v.resize(i + 1, u32::MAX);
+    }
+    &mut v[i]
 }
 
 /// TCP flag bits.
@@ -843,7 +894,8 @@ impl Connection {
 /// The TCP connections of a capture, one per stream.
 #[derive(Debug, Default)]
 pub struct Connections {
-    index: HashMap<u32, usize>,
+    /// Index in `conns` of each stream.
+    index: Vec<u32>,
     conns: Vec<Connection>,
 }
 
@@ -870,9 +922,10 @@ impl Connections {
         flags: u16,
         len: u32,
     ) {
-        let conns = &mut self.conns;
-        let i = *self.index.entry(stream).or_insert_with(|| {
-            conns.push(Connection {
+        let slot = stream_slot(&mut self.index, stream);
+        if *slot == u32::MAX {
+            *slot = self.conns.len() as u32;
+            self.conns.push(Connection {
                 stream,
                 ends: [(src, sp), (dst, dp)],
                 client: None,
@@ -884,9 +937,8 @@ impl Connections {
                 early_rst: [false; 2],
                 payload: [0; 2],
             });
-            conns.len() - 1
-        });
-        let c = &mut self.conns[i];
+        }
+        let c = &mut self.conns[*slot as usize];
         let s = usize::from(c.ends[0] != (src, sp));
         c.update(s, flags, len);
     }
