@@ -1076,6 +1076,11 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     }
 
     // Payload.
+    let retrans = verdict.flags
+        & (super::tcp_analysis::flag::RETRANSMISSION
+            | super::tcp_analysis::flag::FAST_RETRANSMISSION
+            | super::tcp_analysis::flag::SPURIOUS_RETRANSMISSION)
+        != 0;
     let pstart = off + hl;
     if pstart < seg_end {
         let plen = seg_end - pstart;
@@ -1093,6 +1098,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
                     pstart,
                     seg_end,
                     (sp, dp),
+                    retrans,
                 ),
                 None => false,
             };
@@ -1145,6 +1151,7 @@ fn app_payload(
     pstart: usize,
     pend: usize,
     ports: (u16, u16),
+    retrans: bool,
 ) -> bool {
     use super::http;
     let data = cx.data;
@@ -1258,7 +1265,9 @@ fn app_payload(
         }
         Status::Held => {
             segment_data(cx, payload_node);
-            cx.d.append_info(format_args!(" [TCP segment of a reassembled PDU]"));
+            if !retrans {
+                cx.d.append_info(format_args!(" [TCP segment of a reassembled PDU]"));
+            }
         }
         Status::Consumed if !buf.is_empty() => {
             segment_data(cx, payload_node);
@@ -1269,7 +1278,8 @@ fn app_payload(
             if starts_here && !two_pass {
                 let line = http::first_line(&buf);
                 cx.d.set_info(format_args!("{line}  [TCP segment of a reassembled PDU]"));
-            } else if dissected == 0 {
+            } else if dissected == 0 && !retrans {
+                // (tshark leaves retransmissions' Info alone.)
                 cx.d.append_info(format_args!(" [TCP segment of a reassembled PDU]"));
             }
             if buf.len() > REASSEMBLY_LIMIT {
