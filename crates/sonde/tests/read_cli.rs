@@ -461,3 +461,29 @@ fn reassembly_survives_out_of_order_segments() {
     );
     assert!(lines[6].starts_with("7\t200\t7,6\t"), "{out}");
 }
+
+/// --verify-checksums: Zeek's good and bad checksum captures are told apart
+/// (TCP, UDP over IPv6, and ICMP, which is always verified).
+#[test]
+fn checksums_are_verified_on_request() {
+    let v = |f: &str| stdout(&sonde(&["read", f, "-V", "--verify-checksums"]));
+    assert!(v("tests/corpus/zeek/ip4-tcp-good-chksum.pcap").contains("Checksum: 0x1c60 [correct]"));
+    assert!(
+        v("tests/corpus/zeek/ip4-tcp-bad-chksum.pcap").contains("Bad checksum [should be 0x1c60]")
+    );
+    assert!(
+        v("tests/corpus/zeek/ip6-udp-bad-chksum.pcap").contains("Bad checksum [should be 0xbc54]")
+    );
+    assert!(stdout(&sonde(&[
+        "read",
+        "tests/corpus/zeek/ip4-icmp-bad-chksum.pcap",
+        "-V"
+    ]))
+    .contains("Bad checksum [should be 0xf7ff]"));
+    assert!(stdout(&sonde(&[
+        "read",
+        "tests/corpus/zeek/ip4-tcp-bad-chksum.pcap",
+        "-V"
+    ]))
+    .contains("[unverified]"));
+}

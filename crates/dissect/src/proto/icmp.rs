@@ -4,7 +4,7 @@
 use super::{be16, inet_checksum, Ctx};
 use crate::field_table;
 use crate::registry::{Base, FieldDef, Kind};
-use crate::tree::{Group, NodeId, Severity, Value, ROOT};
+use crate::tree::{NodeId, Severity, Value, ROOT};
 
 static TYPE_NAMES: &[(u64, &str)] = &[
     (0, "Echo (ping) reply"),
@@ -135,26 +135,18 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     let ck = be16(cx.data, off + 2);
     let ckn = cx.field(top, &CHECKSUM, off + 2, 2);
     if end <= cx.data.len() && !quoted {
+        // ICMP checksums are verified, as in Wireshark.
         let calc = inet_checksum(&[&cx.data[off..off + 2], &cx.data[off + 4..end]]);
-        let good = calc == ck;
-        cx.d.set_label(
+        super::show_checksum(
+            cx,
+            top,
             ckn,
-            format_args!(
-                "Checksum: 0x{ck:04x} [{}]",
-                if good { "correct" } else { "incorrect" }
-            ),
+            ck,
+            Some(calc),
+            None,
+            &CHECKSUM_STATUS,
+            Severity::Warning,
         );
-        let st =
-            cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(u64::from(good)));
-        if !good {
-            cx.d.expert(
-                st,
-                &super::WS_EXPERT,
-                Severity::Warning,
-                Group::Checksum,
-                format_args!("Bad checksum [should be 0x{calc:04x}]"),
-            );
-        }
     } else {
         cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(2));
     }

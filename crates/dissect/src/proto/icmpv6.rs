@@ -264,32 +264,19 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     let ck = be16(cx.data, off + 2);
     let ckn = cx.field(top, &CHECKSUM, off + 2, 2);
     if end <= cx.data.len() && !quoted && cx.net.len == 16 {
-        let len = (end - off) as u32;
         let mut pseudo = [0u8; 40];
-        pseudo[..16].copy_from_slice(&cx.net.src);
-        pseudo[16..32].copy_from_slice(&cx.net.dst);
-        pseudo[32..36].copy_from_slice(&len.to_be_bytes());
-        pseudo[39] = 58;
+        super::pseudo_header(&cx.net, 58, end - off, &mut pseudo);
         let calc = inet_checksum(&[&pseudo, &cx.data[off..off + 2], &cx.data[off + 4..end]]);
-        let good = calc == ck;
-        cx.d.set_label(
+        super::show_checksum(
+            cx,
+            top,
             ckn,
-            format_args!(
-                "Checksum: 0x{ck:04x} [{}]",
-                if good { "correct" } else { "incorrect" }
-            ),
+            ck,
+            Some(calc),
+            None,
+            &CHECKSUM_STATUS,
+            Severity::Warning,
         );
-        let st =
-            cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(u64::from(good)));
-        if !good {
-            cx.d.expert(
-                st,
-                &super::WS_EXPERT,
-                Severity::Warning,
-                Group::Checksum,
-                format_args!("Bad checksum [should be 0x{calc:04x}]"),
-            );
-        }
     } else {
         cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(2));
     }

@@ -263,6 +263,67 @@ pub fn be32(data: &[u8], off: usize) -> u32 {
         .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
+/// The TCP/UDP/ICMPv6 pseudo-header (RFC 793, RFC 8200 section 8.1) for the
+/// current IP addresses; returns its length (12 for IPv4, 40 for IPv6).
+pub fn pseudo_header(net: &NetAddrs, proto: u8, len: usize, out: &mut [u8; 40]) -> usize {
+    *out = [0; 40];
+    if net.len == 4 {
+        out[..4].copy_from_slice(&net.src[..4]);
+        out[4..8].copy_from_slice(&net.dst[..4]);
+        out[9] = proto;
+        out[10..12].copy_from_slice(&(len as u16).to_be_bytes());
+        12
+    } else {
+        out[..16].copy_from_slice(&net.src);
+        out[16..32].copy_from_slice(&net.dst);
+        out[32..36].copy_from_slice(&(len as u32).to_be_bytes());
+        out[39] = proto;
+        40
+    }
+}
+
+/// Shows a transport checksum: `[correct]`/`[incorrect]` with the calculated
+/// value and an expert item when `calc` is given, `[unverified]` otherwise.
+#[allow(clippy::too_many_arguments)]
+pub fn show_checksum(
+    cx: &mut Ctx<'_>,
+    top: NodeId,
+    ckn: NodeId,
+    ck: u16,
+    calc: Option<u16>,
+    calc_def: Option<&'static FieldDef>,
+    status_def: &'static FieldDef,
+    severity: Severity,
+) {
+    let Some(calc) = calc else {
+        cx.d.set_label(ckn, format_args!("Checksum: 0x{ck:04x} [unverified]"));
+        cx.d.add_generated(top, status_def, Value::U(2));
+        return;
+    };
+    let good = calc == ck;
+    cx.d.set_label(
+        ckn,
+        format_args!(
+            "Checksum: 0x{ck:04x} [{}]",
+            if good { "correct" } else { "incorrect" }
+        ),
+    );
+    if let Some(def) = calc_def {
+        cx.d.add_generated(top, def, Value::U(u64::from(calc)));
+    }
+    let st =
+        cx.d.add_generated(top, status_def, Value::U(u64::from(good)));
+    if !good {
+        cx.d.expert(
+            st,
+            &WS_EXPERT,
+            severity,
+            Group::Checksum,
+            format_args!("Bad checksum [should be 0x{calc:04x}]"),
+        );
+    }
+}
+
 /// The Internet checksum (RFC 1071) of several byte slices taken as one.
 pub fn inet_checksum(parts: &[&[u8]]) -> u16 {
     let mut sum: u64 = 0;

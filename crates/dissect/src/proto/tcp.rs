@@ -979,51 +979,25 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     let ck = be16(cx.data, off + 16);
     let ckn = cx.field(top, &CHECKSUM, off + 16, 2);
     let full = end <= cx.data.len();
-    if cx.verify_checksums && full && cx.net.len != 0 && tracked {
-        let n = usize::from(cx.net.len);
+    let calc = (cx.verify_checksums && full && cx.net.len != 0 && tracked).then(|| {
         let mut pseudo = [0u8; 40];
-        let plen = if n == 4 {
-            pseudo[..4].copy_from_slice(&cx.net.src[..4]);
-            pseudo[4..8].copy_from_slice(&cx.net.dst[..4]);
-            pseudo[9] = 6;
-            pseudo[10..12].copy_from_slice(&(tcp_total as u16).to_be_bytes());
-            12
-        } else {
-            pseudo[..16].copy_from_slice(&cx.net.src);
-            pseudo[16..32].copy_from_slice(&cx.net.dst);
-            pseudo[32..36].copy_from_slice(&(tcp_total as u32).to_be_bytes());
-            pseudo[39] = 6;
-            40
-        };
-        let calc = inet_checksum(&[
+        let plen = super::pseudo_header(&cx.net, 6, tcp_total, &mut pseudo);
+        inet_checksum(&[
             &pseudo[..plen],
             &cx.data[off..off + 16],
             &cx.data[off + 18..end],
-        ]);
-        let good = calc == ck;
-        cx.d.set_label(
-            ckn,
-            format_args!(
-                "Checksum: 0x{ck:04x} [{}]",
-                if good { "correct" } else { "incorrect" }
-            ),
-        );
-        cx.d.add_generated(top, &CHECKSUM_CALC, Value::U(u64::from(calc)));
-        let stn =
-            cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(u64::from(good)));
-        if !good {
-            cx.d.expert(
-                stn,
-                &super::WS_EXPERT,
-                Severity::Error,
-                Group::Checksum,
-                format_args!("Bad checksum [should be 0x{calc:04x}]"),
-            );
-        }
-    } else {
-        cx.d.set_label(ckn, format_args!("Checksum: 0x{ck:04x} [unverified]"));
-        cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(2));
-    }
+        ])
+    });
+    super::show_checksum(
+        cx,
+        top,
+        ckn,
+        ck,
+        calc,
+        Some(&CHECKSUM_CALC),
+        &CHECKSUM_STATUS,
+        Severity::Error,
+    );
     cx.field(top, &URGENT, off + 18, 2);
     let mut opts_info = std::mem::take(&mut cx.trk.scratch);
     opts_info.clear();

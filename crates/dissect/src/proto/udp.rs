@@ -135,52 +135,33 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     } else {
         off + ulen
     };
-    if cx.verify_checksums && ck != 0 && !bad_len && pend <= cx.data.len() && cx.net.len != 0 {
-        let n = usize::from(cx.net.len);
-        let mut pseudo = [0u8; 40];
-        let plen = if n == 4 {
-            pseudo[..4].copy_from_slice(&cx.net.src[..4]);
-            pseudo[4..8].copy_from_slice(&cx.net.dst[..4]);
-            pseudo[9] = 17;
-            pseudo[10..12].copy_from_slice(&(ulen as u16).to_be_bytes());
-            12
-        } else {
-            pseudo[..16].copy_from_slice(&cx.net.src);
-            pseudo[16..32].copy_from_slice(&cx.net.dst);
-            pseudo[32..36].copy_from_slice(&(ulen as u32).to_be_bytes());
-            pseudo[39] = 17;
-            40
-        };
-        let calc = inet_checksum(&[
-            &pseudo[..plen],
-            &cx.data[off..off + 6],
-            &cx.data[off + 8..pend],
-        ]);
-        let calc = if calc == 0 { 0xffff } else { calc };
-        let good = calc == ck;
-        cx.d.set_label(
-            ckn,
-            format_args!(
-                "Checksum: 0x{ck:04x} [{}]",
-                if good { "correct" } else { "incorrect" }
-            ),
-        );
-        cx.d.add_generated(top, &CHECKSUM_CALC, Value::U(u64::from(calc)));
-        let st =
-            cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(u64::from(good)));
-        if !good {
-            cx.d.expert(
-                st,
-                &super::WS_EXPERT,
-                Severity::Error,
-                Group::Checksum,
-                format_args!("Bad checksum [should be 0x{calc:04x}]"),
-            );
-        }
-    } else {
-        cx.d.set_label(ckn, format_args!("Checksum: 0x{ck:04x} [unverified]"));
-        cx.d.add_generated(top, &CHECKSUM_STATUS, Value::U(2));
-    }
+    let calc =
+        (cx.verify_checksums && ck != 0 && !bad_len && pend <= cx.data.len() && cx.net.len != 0)
+            .then(|| {
+                let mut pseudo = [0u8; 40];
+                let plen = super::pseudo_header(&cx.net, 17, ulen, &mut pseudo);
+                let calc = inet_checksum(&[
+                    &pseudo[..plen],
+                    &cx.data[off..off + 6],
+                    &cx.data[off + 8..pend],
+                ]);
+                // A computed zero is sent as 0xffff (0 means "no checksum").
+                if calc == 0 {
+                    0xffff
+                } else {
+                    calc
+                }
+            });
+    super::show_checksum(
+        cx,
+        top,
+        ckn,
+        ck,
+        calc,
+        Some(&CHECKSUM_CALC),
+        &CHECKSUM_STATUS,
+        Severity::Error,
+    );
     if !cx.in_icmp_error {
         let now = cx.d.frame.ts_ns;
         let (key, _) = ConvKey::new(&cx.net, sp, dp);
