@@ -26,6 +26,7 @@ mod info;
 pub mod live;
 mod pcap;
 mod pcapng;
+mod readahead;
 mod reader;
 mod writer;
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::ops::Range;
 use std::path::Path;
 
@@ -13,10 +13,9 @@ use crate::error::CaptureError;
 use crate::info::{FileFormat, InterfaceInfo, SectionInfo};
 use crate::pcap::{self, FileHeader, MAX_PCAP_RECORD};
 use crate::pcapng::{self, block_name, MAX_BLOCK_LEN};
+use crate::readahead::ReadAhead;
 use crate::Frame;
 
-/// Capacity of the buffered reader under the record buffer.
-const READ_BUFFER: usize = 1024 * 1024;
 /// Initial size of the record buffer (grows to the largest record or block seen).
 const INITIAL_RECORD_BUFFER: usize = 64 * 1024;
 /// Most interface description blocks kept for one file (over all sections).
@@ -46,7 +45,8 @@ enum Kind {
 
 /// A streaming reader of pcap and pcapng files (gzip-compressed ones too).
 ///
-/// It reads through a 1 MiB buffered reader into one record buffer that it
+/// Its input is read (and decompressed) ahead on a background thread, in 1 MiB
+/// chunks, into one record buffer that it
 /// reuses for every record; [`next_frame`](Self::next_frame) lends out a
 /// [`Frame`] borrowing that buffer. The buffer grows only to the largest record
 /// (or pcapng block) seen, capped by [`MAX_PCAP_RECORD`] and [`MAX_BLOCK_LEN`],
@@ -59,7 +59,7 @@ enum Kind {
 ///
 /// Byte offsets in errors are offsets in the decompressed stream.
 pub struct CaptureReader {
-    input: BufReader<Box<dyn Read + Send>>,
+    input: ReadAhead,
     buf: Vec<u8>,
     /// Offset of the next byte to be read from `input`.
     offset: u64,
@@ -135,7 +135,7 @@ impl CaptureReader {
             });
         }
         let mut reader = CaptureReader {
-            input: BufReader::with_capacity(READ_BUFFER, r),
+            input: ReadAhead::new(r),
             buf: vec![0; INITIAL_RECORD_BUFFER],
             offset: 4,
             compressed,
