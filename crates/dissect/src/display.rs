@@ -7,6 +7,23 @@ use crate::tree::{Dissection, NodeId, Resolve, Value};
 use std::fmt::Write;
 
 /// Civil UTC time of a nanosecond timestamp: (year, month, day, hour, min, sec, ns).
+/// Appends `v` in decimal: what `write!(out, "{v}")` does, without the
+/// formatting machinery (Info columns and summary lines write millions).
+pub fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
+/// Converts ns since the epoch to UTC calendar fields.
 pub fn civil_utc(ns: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
     let secs = ns.div_euclid(1_000_000_000);
     let nanos = ns.rem_euclid(1_000_000_000) as u32;

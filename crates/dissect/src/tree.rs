@@ -260,13 +260,88 @@ pub struct Dissection {
     pub protocols: Vec<&'static str>,
     /// Whether dissectors should write labels (only the detail tree needs them).
     pub want_labels: bool,
-    /// Whether to build the tree at all. Without it only the columns, the Info
-    /// text and the protocol list are kept: enough for summary lines, at a
-    /// fraction of the cost.
+    /// Whether to build the whole tree. Without it only the columns, the Info
+    /// text, the protocol list and the fields named with
+    /// [`Dissection::keep_only`] are kept: enough for summary lines, filters,
+    /// `-T fields` and statistics, at a fraction of the cost.
     pub want_tree: bool,
+    /// Whether to write the Info column (true unless a consumer says it
+    /// does not read it; TCP then skips the application layer too, unless a
+    /// kept field is there).
+    pub want_info: bool,
+    /// The partial tree's fields, when `want_tree` is false.
+    keep: Keep,
+    /// In a partial tree, the protocol node being dissected.
+    cur_proto: NodeId,
+}
+
+/// Guard groups: blocks of dissector work that only matter when the tree, or
+/// some field of one protocol, is wanted (see [`Dissection::builds`]).
+pub mod build {
+    /// Any `eth.*` field: the MAC address subtrees.
+    pub const ETH: u8 = 1;
+    /// Any `tcp.*` field: analysis, reassembly and flag subtrees.
+    pub const TCP: u8 = 2;
+    /// `http` or any `http.*` field: the full HTTP dissection.
+    pub const HTTP: u8 = 4;
+    /// A field of what TCP hands on (HTTP, data, reassembly, the protocol
+    /// list): TCP payload goes to the application layer.
+    pub const APP: u8 = 8;
+    /// Every group.
+    pub const ALL: u8 = 0xff;
+}
+
+/// The set of fields a partial tree keeps: an open-addressing hash set of
+/// their addresses, at most a quarter full, so that a lookup is one or two
+/// probes whether the field is kept or not.
+#[derive(Debug, Clone)]
+struct Keep {
+    /// Addresses of the kept definitions; 0 is an empty slot.
+    slots: Vec<usize>,
+    /// `slots.len() - 1` (a power of two minus one); 0 when nothing is kept.
+    mask: usize,
+    /// The kept definitions, in order.
+    defs: Vec<&'static FieldDef>,
+    groups: u8,
+}
+
+impl Keep {
+    #[inline]
+    fn start(&self, addr: usize) -> usize {
+        ((addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & self.mask
+    }
+
+    #[inline(always)]
+    fn has(&self, def: &'static FieldDef) -> bool {
+        let addr = def as *const FieldDef as usize;
+        let mut i = self.start(addr);
+        loop {
+            match self.slots[i] {
+                0 => return false,
+                a if a == addr => return true,
+                _ => i = (i + 1) & self.mask,
+            }
+        }
+    }
+
+    fn insert(&mut self, def: &'static FieldDef) {
+        let addr = def as *const FieldDef as usize;
+        let mut i = self.start(addr);
+        while self.slots[i] != 0 && self.slots[i] != addr {
+            i = (i + 1) & self.mask;
+        }
+        self.slots[i] = addr;
+    }
 }
 
 static ROOT_DEF: FieldDef = FieldDef::new("_root", "Root", Kind::None);
+
+/// A protocol layer (not one of Wireshark's `_ws` pseudo-protocols): always
+/// kept in a partial tree, as the parent of its kept fields.
+#[inline]
+fn is_layer(def: &FieldDef) -> bool {
+    def.kind == Kind::Protocol && !def.abbrev.starts_with('_')
+}
 
 impl Default for Dissection {
     fn default() -> Self {
@@ -287,9 +362,58 @@ impl Dissection {
             protocols: Vec::with_capacity(16),
             want_labels: true,
             want_tree: true,
+            want_info: true,
+            cur_proto: ROOT,
+            keep: Keep {
+                slots: Vec::new(),
+                mask: 0,
+                defs: Vec::new(),
+                groups: 0,
+            },
         };
         d.clear(FrameInfo::default());
         d
+    }
+
+    /// Builds a partial tree from now on: no labels, and only the nodes of
+    /// `defs` (and of the fields their dissectors read back) and the protocol
+    /// layers, each field under its nearest kept ancestor or its protocol. Filters, `-T fields` and statistics
+    /// name what they read; everything else is skipped. An expert item whose
+    /// anchor field is not kept has no bytes (its value, the message, stays).
+    pub fn keep_only(&mut self, defs: &[&'static FieldDef]) {
+        self.want_tree = false;
+        self.want_labels = false;
+        let mut all: Vec<&'static FieldDef> = defs.to_vec();
+        crate::proto::keep_dependencies(&mut all);
+        let size = (all.len() * 4).next_power_of_two().max(256);
+        self.keep = Keep {
+            slots: vec![0; size],
+            mask: size - 1,
+            defs: Vec::new(),
+            groups: 0,
+        };
+        for def in all {
+            if self.keep.has(def) {
+                continue;
+            }
+            self.keep.groups |= crate::proto::groups_of(def);
+            self.keep.insert(def);
+            self.keep.defs.push(def);
+        }
+    }
+
+    /// True when nodes of `def` are built: always with the whole tree, and
+    /// for the fields named with [`Dissection::keep_only`] otherwise.
+    #[inline(always)]
+    pub fn keeps(&self, def: &'static FieldDef) -> bool {
+        self.want_tree || (!self.keep.defs.is_empty() && (self.keep.has(def) || is_layer(def)))
+    }
+
+    /// True when the dissector work guarded by `group` (a [`build`] constant)
+    /// is needed: with the whole tree, or when a kept field belongs to it.
+    #[inline]
+    pub fn builds(&self, group: u8) -> bool {
+        self.want_tree || self.keep.groups & group != 0
     }
 
     /// Empties the arena for the next frame, keeping its capacity.
@@ -301,6 +425,7 @@ impl Dissection {
         self.protocols.clear();
         self.cols = Columns::default();
         self.frame = frame;
+        self.cur_proto = ROOT;
         self.nodes.push(Node {
             def: &ROOT_DEF,
             start: 0,
@@ -318,6 +443,7 @@ impl Dissection {
     }
 
     /// Appends a node under `parent` and returns its id.
+    #[inline]
     pub fn add(
         &mut self,
         parent: NodeId,
@@ -326,10 +452,32 @@ impl Dissection {
         len: usize,
         value: Value,
     ) -> NodeId {
-        if !self.want_tree {
+        if !self.keeps(def) {
             return ROOT;
         }
+        self.push_node(parent, def, start, len, value)
+    }
+
+    /// [`Dissection::add`] once the node is known to be kept.
+    #[inline(never)]
+    fn push_node(
+        &mut self,
+        mut parent: NodeId,
+        def: &'static FieldDef,
+        start: usize,
+        len: usize,
+        value: Value,
+    ) -> NodeId {
         let id = self.nodes.len() as NodeId;
+        if !self.want_tree {
+            // Partial tree: a field whose parent was not kept hangs under
+            // its protocol; protocols are always kept.
+            if is_layer(def) {
+                self.cur_proto = id;
+            } else if parent == ROOT {
+                parent = self.cur_proto;
+            }
+        }
         self.nodes.push(Node {
             def,
             start: start as u32,
@@ -357,6 +505,7 @@ impl Dissection {
     }
 
     /// Appends a generated node (derived by analysis, shown in brackets).
+    #[inline]
     pub fn add_generated(
         &mut self,
         parent: NodeId,
@@ -369,6 +518,7 @@ impl Dissection {
     }
 
     /// Appends a hidden node (for filters and fields, not shown in the tree).
+    #[inline]
     pub fn add_hidden(
         &mut self,
         parent: NodeId,
@@ -428,11 +578,17 @@ impl Dissection {
 
     /// Replaces the Info column.
     pub fn set_info(&mut self, args: std::fmt::Arguments<'_>) {
+        if !self.want_info {
+            return;
+        }
         self.cols.info = self.push_text(args);
     }
 
     /// Appends to the Info column (it must be the last text written, or is copied).
     pub fn append_info(&mut self, args: std::fmt::Arguments<'_>) {
+        if !self.want_info {
+            return;
+        }
         if self.cols.info.end as usize != self.text.len() {
             let (s, e) = (self.cols.info.start as usize, self.cols.info.end as usize);
             let start = self.text.len();
@@ -455,7 +611,7 @@ impl Dissection {
         group: Group,
         args: std::fmt::Arguments<'_>,
     ) -> NodeId {
-        if !self.want_tree {
+        if !self.keeps(def) {
             return ROOT;
         }
         let message = self.push_text(args);

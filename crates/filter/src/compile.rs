@@ -948,6 +948,24 @@ impl fmt::Display for Prog {
 
 impl Operand {
     /// Adds the fields this operand reads to `out`.
+    /// True when the operand selects a layer (`ip.src#2`).
+    pub(crate) fn layered(&self) -> bool {
+        match self {
+            Operand::Field(_, _, l)
+            | Operand::Raw(_, l)
+            | Operand::Count(_, l)
+            | Operand::ToString(_, l) => l.is_some(),
+            Operand::Slice(o, _)
+            | Operand::Len(o)
+            | Operand::Case(o, _)
+            | Operand::Abs(o)
+            | Operand::Neg(o) => o.layered(),
+            Operand::MinMax(ops, _) => ops.iter().any(|o| o.layered()),
+            Operand::Arith(a, _, b) => a.layered() || b.layered(),
+            Operand::Const(_) => false,
+        }
+    }
+
     pub(crate) fn fields(&self, out: &mut Vec<&'static FieldDef>) {
         match self {
             Operand::Field(d, _, l)
@@ -975,6 +993,22 @@ impl Operand {
 }
 
 impl Prog {
+    /// True when some operand selects a layer (`ip.src#2`).
+    pub(crate) fn layered(&self) -> bool {
+        match self {
+            Prog::Or(a, b) | Prog::Xor(a, b) | Prog::And(a, b) => a.layered() || b.layered(),
+            Prog::Not(a) => a.layered(),
+            Prog::Exists(o) | Prog::NonZero(o) | Prog::Matches(o, _) => o.layered(),
+            Prog::Cmp(a, _, b) | Prog::Contains(a, b) => a.layered() || b.layered(),
+            Prog::In(a, set) => {
+                a.layered()
+                    || set
+                        .iter()
+                        .any(|(lo, hi)| lo.layered() || hi.as_ref().is_some_and(|h| h.layered()))
+            }
+        }
+    }
+
     /// Adds the fields this program reads to `out`.
     pub(crate) fn fields(&self, out: &mut Vec<&'static FieldDef>) {
         match self {

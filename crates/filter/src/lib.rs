@@ -63,6 +63,12 @@ impl Filter {
         out
     }
 
+    /// True when the filter selects layers (`ip.src#2`): it then needs the
+    /// tree's nesting, not only the fields it names.
+    pub fn uses_layers(&self) -> bool {
+        self.prog.layered()
+    }
+
     /// The filter as it was understood: grouping made explicit with
     /// parentheses, operators and literals in one spelling
     /// (`tcp.port eq 0x50 && !udp` → `tcp.port == 80 and not udp`).

@@ -146,6 +146,40 @@ fn def(abbrev: &str) -> &'static FieldDef {
 }
 
 impl Defs {
+    /// Every field the tables read, and the items that flag a cut layer:
+    /// what a partial tree must hold for them.
+    pub(crate) fn all(&self) -> Vec<&'static FieldDef> {
+        vec![
+            self.eth,
+            self.eth_src,
+            self.eth_dst,
+            self.ip,
+            self.ip_src,
+            self.ip_dst,
+            self.ipv6,
+            self.ipv6_src,
+            self.ipv6_dst,
+            self.icmp,
+            self.icmpv6,
+            self.tcp,
+            self.tcp_srcport,
+            self.tcp_dstport,
+            self.tcp_stream,
+            self.tcp_seq,
+            self.tcp_ack,
+            self.tcp_len,
+            self.tcp_flags,
+            self.tcp_payload,
+            self.udp,
+            self.udp_srcport,
+            self.udp_dstport,
+            self.udp_stream,
+            self.udp_payload,
+            self.ws_short,
+            self.ws_malformed,
+        ]
+    }
+
     pub(crate) fn new() -> Defs {
         Defs {
             eth: def("eth"),
@@ -245,19 +279,15 @@ fn uint(d: &Dissection, id: NodeId) -> Option<u64> {
 /// Walks the frame's nodes once and calls `each` for every Ethernet, IP,
 /// IPv6, TCP and UDP layer, in the order they were dissected.
 pub(crate) fn scan_layers(defs: &Defs, d: &Dissection, data: &[u8], mut each: impl FnMut(&Layer)) {
-    // The layers whose header is cut short: those holding a truncation item
-    // (few frames have any expert item, so this costs next to nothing).
+    // The layers whose header is cut short: those holding a truncation item.
     let mut cut = [ROOT; 4];
     let mut ncut = 0;
-    for e in &d.experts {
-        for id in [e.node, e.item] {
-            let def = d.node(id).def;
-            if (std::ptr::eq(def, defs.ws_short) || std::ptr::eq(def, defs.ws_malformed))
-                && ncut < cut.len()
-            {
-                cut[ncut] = layer_of(d, id);
-                ncut += 1;
-            }
+    for (id, n) in d.nodes.iter().enumerate().skip(1) {
+        if (std::ptr::eq(n.def, defs.ws_short) || std::ptr::eq(n.def, defs.ws_malformed))
+            && ncut < cut.len()
+        {
+            cut[ncut] = layer_of(d, id as NodeId);
+            ncut += 1;
         }
     }
     let mut net: (Option<Address>, Option<Address>) = (None, None);
@@ -442,6 +472,11 @@ pub struct ConvTable {
 }
 
 impl ConvTable {
+    /// The fields the table reads from each frame (for a partial tree).
+    pub fn fields(&self) -> Vec<&'static FieldDef> {
+        self.defs.all()
+    }
+
     /// An empty table of the given type. TCP tables also track connections.
     pub fn new(kind: ConvType) -> ConvTable {
         ConvTable {

@@ -165,6 +165,24 @@ impl FieldsPrinter {
         })
     }
 
+    /// The registered fields asked for (columns are always available).
+    pub fn defs(&self) -> Vec<&'static FieldDef> {
+        self.wanted
+            .iter()
+            .filter_map(|(_, w)| match w {
+                Wanted::Field(f) => Some(*f),
+                Wanted::Column(_) => None,
+            })
+            .collect()
+    }
+
+    /// True when the Info column is asked for.
+    pub fn wants_info(&self) -> bool {
+        self.wanted
+            .iter()
+            .any(|(_, w)| matches!(w, Wanted::Column(Column::Info)))
+    }
+
     /// The header line, if asked for.
     pub fn header(&self) -> Option<String> {
         self.opts.header.then(|| {

@@ -2,6 +2,7 @@
 //! `    1   0.000000 172.17.2.140 → 109.234.162.100 TCP 66 62908 → 80 [SYN] ...`
 
 use sonde_dissect::display::civil_utc;
+use sonde_dissect::display::push_u64;
 use sonde_dissect::tree::Addr;
 use sonde_dissect::Dissection;
 use std::fmt::Write;
@@ -165,19 +166,4 @@ pub fn write_summary(out: &mut String, d: &Dissection, o: &SummaryOptions) {
     push_u64(out, u64::from(d.frame.orig_len));
     out.push(' ');
     out.push_str(d.info());
-}
-
-/// Appends a number in decimal without the formatting machinery.
-fn push_u64(out: &mut String, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
 }

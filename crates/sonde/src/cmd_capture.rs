@@ -394,7 +394,11 @@ pub fn run(a: CaptureArgs) -> ExitCode {
         },
         filter: display_filter,
     };
-    lines.d.want_tree = lines.filter.is_some();
+    crate::cmd_read::prepare(
+        &mut lines.d,
+        crate::cmd_read::Tree::Columns,
+        lines.filter.as_ref(),
+    );
     lines
         .dis
         .set_interfaces(vec![Some(cap.interface().to_string())], vec![1]);

@@ -67,8 +67,7 @@ pub fn run(a: FollowArgs) -> ExitCode {
     let r = crate::cmd_read::for_each_frame(
         &a.file,
         Options::default(),
-        true,
-        false,
+        crate::cmd_read::Tree::Full { labels: false },
         None,
         |d, data, _| {
             f.add(d, data, &mut buf);

@@ -3,7 +3,7 @@
 
 use clap::{Args, ValueEnum};
 use sonde_capture::{CaptureError, CaptureReader, InterfaceInfo};
-use sonde_dissect::{Dissection, Dissector, Options};
+use sonde_dissect::{Dissection, Dissector, FieldDef, Options};
 use sonde_output::{FieldsOptions, FieldsPrinter, SummaryOptions, TimeFormat};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -114,13 +114,54 @@ fn precision_of(ifs: &[InterfaceInfo]) -> usize {
         .unwrap_or(6)
 }
 
+/// How much of each frame's tree a consumer reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Tree<'a> {
+    /// Summary columns only (and whatever the filter reads).
+    Columns,
+    /// These fields (and whatever the filter reads), the columns, and the
+    /// Info column if `info`.
+    Fields {
+        defs: &'a [&'static FieldDef],
+        info: bool,
+    },
+    /// The whole tree, with labels or not.
+    Full { labels: bool },
+}
+
+/// Sets `d` up to build what `tree` and `filter` need and no more: a filter
+/// is evaluated on a partial tree holding only the fields it names, unless
+/// it selects layers (`ip.src#2`), which needs the tree's nesting.
+pub(crate) fn prepare(d: &mut Dissection, tree: Tree<'_>, filter: Option<&sonde_filter::Filter>) {
+    let mut keep: Vec<&'static FieldDef> = match tree {
+        Tree::Full { labels } => {
+            d.want_tree = true;
+            d.want_labels = labels;
+            return;
+        }
+        Tree::Columns => Vec::new(),
+        Tree::Fields { defs, info } => {
+            d.want_info = info;
+            defs.to_vec()
+        }
+    };
+    if let Some(f) = filter {
+        if f.uses_layers() {
+            d.want_tree = true;
+            d.want_labels = false;
+            return;
+        }
+        keep.extend(f.fields());
+    }
+    d.keep_only(&keep);
+}
+
 /// Reads frames through the dissector, calling `each` for every frame that
 /// passes `filter` until it returns false. Returns the read error, if any.
 pub(crate) fn for_each_frame(
     path: &Path,
     opts: Options,
-    want_tree: bool,
-    want_labels: bool,
+    tree: Tree<'_>,
     filter: Option<&sonde_filter::Filter>,
     mut each: impl FnMut(&Dissection, &[u8], &[InterfaceInfo]) -> io::Result<bool>,
 ) -> Result<(), String> {
@@ -130,8 +171,7 @@ pub(crate) fn for_each_frame(
     }
     let mut reader = open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut d = Dissection::new();
-    d.want_labels = want_labels;
-    d.want_tree = want_tree || want_labels || filter.is_some();
+    prepare(&mut d, tree, filter);
     let mut known_ifs = 0;
     let reader_format = reader.format();
     while let Some(next) = reader.next_frame_with_interfaces() {
@@ -263,9 +303,20 @@ pub fn run_read(a: ReadArgs) -> ExitCode {
     let mut header_done = false;
     let mut first_json = true;
     let mut precision_set = false;
-    // Summary lines and hex dumps need the columns only, not the tree.
-    let want_tree = a.format != Format::Text || a.verbose;
-    let result = for_each_frame(&path, opts, want_tree, want_labels, flt, |d, data, ifs| {
+    // Summary lines and hex dumps need the columns only, -T fields its
+    // fields only, the detail tree and JSON everything.
+    let field_defs = fields.as_ref().map(|p| p.defs()).unwrap_or_default();
+    let tree = match a.format {
+        Format::Text if !a.verbose => Tree::Columns,
+        Format::Fields => Tree::Fields {
+            defs: &field_defs,
+            info: fields.as_ref().is_some_and(|p| p.wants_info()),
+        },
+        _ => Tree::Full {
+            labels: want_labels,
+        },
+    };
+    let result = for_each_frame(&path, opts, tree, flt, |d, data, ifs| {
         if !precision_set {
             summary.precision = precision_of(ifs);
             precision_set = true;
@@ -343,8 +394,7 @@ pub fn run_explain(a: ExplainArgs) -> ExitCode {
     let r = for_each_frame(
         &a.file,
         Options::default(),
-        true,
-        true,
+        Tree::Full { labels: true },
         None,
         |d, data, _| {
             if d.frame.number == a.frame {

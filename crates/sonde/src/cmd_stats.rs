@@ -100,11 +100,14 @@ fn run_conv(a: ConvArgs) -> ExitCode {
     };
     let mut table = ConvTable::new(kind);
     table.set_filter(a.display_filter.clone());
+    let keep = table.fields();
     let r = crate::cmd_read::for_each_frame(
         &a.file,
         Options::default(),
-        true,
-        false,
+        crate::cmd_read::Tree::Fields {
+            defs: &keep,
+            info: false,
+        },
         filter.as_ref(),
         |d, data, _| {
             table.add(d, data);
@@ -227,8 +230,7 @@ fn run_table<S>(
     let r = crate::cmd_read::for_each_frame(
         &t.file,
         Options::default(),
-        true,
-        false,
+        crate::cmd_read::Tree::Full { labels: false },
         None,
         |d, data, _| {
             let pass = filter.as_ref().is_none_or(|f| f.matches(d, data));

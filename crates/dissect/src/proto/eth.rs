@@ -266,12 +266,12 @@ static ANY_DEFS: AddrDefs = AddrDefs {
 /// Adds a MAC address field with its resolved name, OUI and LG/IG bits, as
 /// Wireshark lays them out.
 fn mac_field(cx: &mut Ctx<'_>, top: NodeId, off: usize, which: &AddrDefs, label: &str) {
-    if !cx.d.want_tree {
+    let n = cx.d.add(top, which.addr, off, 6, Value::Bytes);
+    if !cx.d.builds(crate::tree::build::ETH) {
         return;
     }
     let mac = mac_at(cx.data, off);
     let has_vendor = oui::oui_vendor(mac).is_some();
-    let n = cx.d.add(top, which.addr, off, 6, Value::Bytes);
     if cx.d.want_labels {
         let name = oui::resolved(mac);
         cx.d.set_label(n, format_args!("{label}: {name} ({})", MacFmt(mac)));

@@ -180,7 +180,7 @@ pub fn dissect(cx: &mut Ctx<'_>) -> u32 {
 
 /// Adds `frame.protocols` once every layer is known.
 pub fn finish(cx: &mut Ctx<'_>, top: u32) {
-    if !cx.d.want_tree {
+    if !cx.d.keeps(&PROTOCOLS) {
         return;
     }
     let start = cx.d.text.len() as u32;

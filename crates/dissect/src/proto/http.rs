@@ -320,7 +320,7 @@ pub fn dissect(
     base: usize,
     pairing: &mut Pairing,
 ) -> NodeId {
-    if !cx.d.want_tree {
+    if !cx.d.builds(crate::tree::build::HTTP) {
         return summary_only(cx, buf, pairing);
     }
     let top = add(cx, ROOT, &HTTP, src, base, buf.len(), Value::None);

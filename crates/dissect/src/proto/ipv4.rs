@@ -327,7 +327,9 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     if total == 0 {
         // TCP segmentation offload: the NIC fills the length in later.
         total = end - off;
-        cx.d.nodes[len_node as usize].value = Value::U(total as u64);
+        if len_node != ROOT {
+            cx.d.nodes[len_node as usize].value = Value::U(total as u64);
+        }
         cx.d.set_generated(len_node);
         cx.d.set_label(len_node, format_args!("Total Length: {total} bytes (reported as 0, presumed to be because of \"TCP segmentation offload\" (TSO))"));
     }

@@ -98,6 +98,72 @@ pub static IP_PROTOCOLS: &[(u8, DissectFn)] = &[
     (58, icmpv6::dissect),
 ];
 
+/// Adds to a partial tree's fields those their dissectors read back from the
+/// tree: TCP's segment and reassembly items are placed from `tcp.payload`.
+pub(crate) fn keep_dependencies(defs: &mut Vec<&'static FieldDef>) {
+    if defs
+        .iter()
+        .any(|d| d.abbrev.starts_with("tcp.segment") || d.abbrev.starts_with("tcp.reassembled"))
+    {
+        defs.push(&tcp::PAYLOAD);
+    }
+}
+
+/// The [`crate::tree::build`] groups whose guarded work produces the field
+/// `def`: the MAC address subtrees, TCP's analysis, flag string and
+/// reassembly items, the full HTTP dissection, what TCP hands to the
+/// application layer, or all of them for expert and text items.
+pub(crate) fn groups_of(def: &'static FieldDef) -> u8 {
+    use crate::tree::build;
+    let a = def.abbrev;
+    let mut g = 0;
+    let has = |t: &[&'static FieldDef]| t.iter().any(|d| std::ptr::eq(*d, def));
+    if has(http::TEXT_LINES_FIELDS) {
+        g |= build::HTTP;
+    }
+    if has(http::FIELDS)
+        || has(http::TEXT_LINES_FIELDS)
+        || has(data::FIELDS)
+        || a == "frame.protocols"
+        || a.starts_with("tcp.segment")
+        || a.starts_with("tcp.reassembled")
+    {
+        g |= build::APP;
+    }
+    if a.starts_with("eth.")
+        && (a.starts_with("eth.addr")
+            || a.contains("_resolved")
+            || a.contains("oui")
+            || a.ends_with(".lg")
+            || a.ends_with(".ig"))
+    {
+        g |= build::ETH;
+    }
+    if [
+        "tcp.analysis",
+        "tcp.flags.str",
+        "tcp.connection",
+        "tcp.segment",
+        "tcp.reassembled",
+    ]
+    .iter()
+    .any(|p| a.starts_with(p))
+    {
+        g |= build::TCP;
+    }
+    if a == "http" || a.starts_with("http.") {
+        g |= build::HTTP;
+    }
+    if a == "_ws.expert"
+        || a.starts_with("_ws.expert.")
+        || a == "_ws.text"
+        || a == "frame.protocols"
+    {
+        g = build::ALL;
+    }
+    g
+}
+
 /// Finds a dissector in a dispatch table.
 pub fn lookup<K: PartialEq + Copy>(table: &[(K, DissectFn)], key: K) -> Option<DissectFn> {
     table.iter().find(|(k, _)| *k == key).map(|(_, f)| *f)
@@ -138,6 +204,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Adds a leaf field read from `off..off+len`, returning its node.
+    #[inline]
     pub fn field(
         &mut self,
         parent: NodeId,
@@ -145,9 +212,20 @@ impl Ctx<'_> {
         off: usize,
         len: usize,
     ) -> NodeId {
-        if !self.d.want_tree {
+        if !self.d.keeps(def) {
             return crate::tree::ROOT;
         }
+        self.field_kept(parent, def, off, len)
+    }
+
+    #[inline(never)]
+    fn field_kept(
+        &mut self,
+        parent: NodeId,
+        def: &'static FieldDef,
+        off: usize,
+        len: usize,
+    ) -> NodeId {
         let value = read_value(self.data, def, off, len);
         self.d.add(parent, def, off, len, value)
     }

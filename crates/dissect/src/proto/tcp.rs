@@ -4,6 +4,7 @@
 
 use super::conv::ConvKey;
 use super::{be16, be32, inet_checksum, Ctx};
+use crate::display::push_u64;
 use crate::field_table;
 use crate::registry::{Base, FieldDef, Kind};
 use crate::tree::{Group, NodeId, Severity, Value, ROOT};
@@ -162,7 +163,7 @@ static TIME_DELTA: FieldDef = FieldDef::new(
     "Time since previous frame in this TCP stream",
     Kind::RelTime,
 );
-static PAYLOAD: FieldDef = FieldDef::new("tcp.payload", "TCP payload", Kind::Bytes)
+pub(crate) static PAYLOAD: FieldDef = FieldDef::new("tcp.payload", "TCP payload", Kind::Bytes)
     .blurb("The data the segment carries for the application protocol above TCP.");
 static CONNECTION_SYN: FieldDef = FieldDef::new(
     "tcp.connection.syn",
@@ -822,7 +823,7 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
             _ => {}
         }
     }
-    if cx.d.want_tree {
+    if cx.d.builds(crate::tree::build::TCP) {
         const CHARS: [char; 12] = ['R', 'R', 'R', 'A', 'C', 'E', 'U', 'A', 'P', 'R', 'S', 'F'];
         let start = cx.d.text.len() as u32;
         for (i, c) in CHARS.iter().enumerate() {
@@ -1022,22 +1023,29 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
     cx.d.set_len(top, hl.min(avail));
 
     // Info column, written straight into the text arena (no allocation).
-    if tracked {
+    if tracked && cx.d.want_info {
         use std::fmt::Write as _;
         let start = cx.d.text.len() as u32;
         let t = &mut cx.d.text;
         info_prefix(t, &verdict);
-        let _ = write!(t, "{sp} → {dp} [");
+        push_u64(t, u64::from(sp));
+        t.push_str(" → ");
+        push_u64(t, u64::from(dp));
+        t.push_str(" [");
         flag_names(flags, t);
-        let _ = write!(t, "] Seq={rseq}");
+        t.push_str("] Seq=");
+        push_u64(t, u64::from(rseq));
         if flags & ACKF != 0 {
-            let _ = write!(t, " Ack={rack}");
+            t.push_str(" Ack=");
+            push_u64(t, u64::from(rack));
         }
-        let _ = write!(t, " Win={calc_win}");
+        t.push_str(" Win=");
+        push_u64(t, u64::from(calc_win));
         if flags & 0x20 != 0 {
             let _ = write!(t, " Urg={}", be16(cx.data, off + 18));
         }
-        let _ = write!(t, " Len={seglen}");
+        t.push_str(" Len=");
+        push_u64(t, seglen as u64);
         t.push_str(&opts_info);
         cx.d.cols.info = crate::tree::Span {
             start,
@@ -1060,7 +1068,11 @@ pub fn dissect(cx: &mut Ctx<'_>, _parent: NodeId, off: usize, end: usize) -> usi
         let plen = seg_end - pstart;
         let n = cx.d.add(top, &PAYLOAD, pstart, plen, Value::Bytes);
         cx.d.set_label(n, format_args!("TCP payload ({plen} bytes)"));
-        if !cx.in_icmp_error {
+        // Without the Info column nor a field above TCP, the application
+        // layer has nothing to give: skip it (and its reassembly).
+        let app =
+            cx.d.want_info || cx.d.builds(crate::tree::build::APP) || cx.trk.hindsight.recording;
+        if !cx.in_icmp_error && app {
             let handled = match st {
                 Some((.., i_fwd, _, _, _, _, _, _, key)) => app_payload(
                     cx,
@@ -1216,8 +1228,12 @@ fn app_payload(
                 buf.drain(..n);
                 frames[0].1 = buf.len() as u32;
             } else {
-                let pdu: Vec<u8> = buf.drain(..n).collect();
-                reassembled(cx, payload_node, &frames, frame, &pdu, &mut pairing);
+                let pdu: Vec<u8> = if n == buf.len() {
+                    std::mem::take(&mut buf)
+                } else {
+                    buf.drain(..n).collect()
+                };
+                reassembled(cx, payload_node, &frames, frame, pdu, &mut pairing);
                 frames.clear();
                 if !buf.is_empty() {
                     frames.push((frame, buf.len() as u32));
@@ -1294,7 +1310,7 @@ fn reassembled(
     payload_node: NodeId,
     frames: &[(u64, u32)],
     frame: u64,
-    pdu: &[u8],
+    pdu: Vec<u8>,
     pairing: &mut super::http::Pairing,
 ) {
     let src = cx.d.sources.len() as u8 + 1;
@@ -1306,7 +1322,7 @@ fn reassembled(
             }
         }
     }
-    if cx.d.want_tree {
+    if cx.d.builds(crate::tree::build::TCP) {
         let total: u32 = frames.iter().map(|f| f.1).sum();
         let segs = cx.d.add(ROOT, &SEGMENTS, 0, 0, Value::None);
         cx.d.set_generated(segs);
@@ -1342,8 +1358,8 @@ fn reassembled(
             cx.d.nodes[rd as usize].flags |= crate::tree::GENERATED;
         }
     }
-    super::http::dissect(cx, pdu, src, 0, pairing);
-    cx.d.sources.push(("Reassembled TCP", pdu.to_vec()));
+    super::http::dissect(cx, &pdu, src, 0, pairing);
+    cx.d.sources.push(("Reassembled TCP", pdu));
 }
 
 /// Most segments kept ahead of a gap, per direction.
@@ -1674,7 +1690,7 @@ fn analysis_nodes(
     v: &super::tcp_analysis::Verdict,
     irtt: Option<i64>,
 ) {
-    if !cx.d.want_tree {
+    if !cx.d.builds(crate::tree::build::TCP) {
         return;
     }
     // As in Wireshark, the iRTT alone does not make the subtree appear.
