@@ -38,30 +38,26 @@ impl ReadAhead {
             .spawn(move || loop {
                 // Buffers keep their length: zeroed once (lazily, by the
                 // allocator), never again.
+                // One read per chunk: a file fills it, a pipe (a live
+                // capture on standard input) hands on what it has at once.
                 let mut buf = spare.try_recv().unwrap_or_else(|_| vec![0; CHUNK]);
-                let mut n = 0;
-                let mut err = None;
-                while n < CHUNK {
-                    match src.read(&mut buf[n..]) {
-                        Ok(0) => break,
-                        Ok(k) => n += k,
+                let n = loop {
+                    match src.read(&mut buf) {
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => {
-                            err = Some(e);
-                            break;
+                        r => break r,
+                    }
+                };
+                match n {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        if tx.send(Ok((buf, n))).is_err() {
+                            return;
                         }
                     }
-                }
-                let end = n < CHUNK;
-                if n > 0 && tx.send(Ok((buf, n))).is_err() {
-                    return;
-                }
-                if let Some(e) = err {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-                if end {
-                    return;
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
                 }
             });
         if let Err(e) = spawned {
@@ -78,6 +74,28 @@ impl ReadAhead {
             pos: 0,
             done: false,
         }
+    }
+}
+
+impl ReadAhead {
+    /// Consumes the next `n` bytes without copying them when the current
+    /// chunk holds them all, returning where they are in [`Self::chunk`]
+    /// (valid until the next read). `None` (nothing consumed) otherwise.
+    #[inline]
+    pub(crate) fn take_contiguous(&mut self, n: usize) -> Option<std::ops::Range<usize>> {
+        if self.len - self.pos >= n {
+            let r = self.pos..self.pos + n;
+            self.pos += n;
+            Some(r)
+        } else {
+            None
+        }
+    }
+
+    /// The current chunk (see [`Self::take_contiguous`]).
+    #[inline]
+    pub(crate) fn chunk(&self) -> &[u8] {
+        &self.cur[..self.len]
     }
 }
 
@@ -166,6 +184,33 @@ mod tests {
             assert!(all.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8));
             assert_eq!(r.read(&mut [0; 8]).unwrap(), 0, "stays at the end");
         }
+    }
+
+    #[test]
+    fn contiguous_takes_mix_with_reads() {
+        let len = 2 * CHUNK + 999;
+        let mut r = ReadAhead::new(Box::new(Source {
+            at: 0,
+            len,
+            fail: false,
+        }));
+        let mut all = Vec::new();
+        let mut step = 1usize;
+        loop {
+            step = step * 7 % 65_521 + 1;
+            if let Some(range) = r.take_contiguous(step) {
+                all.extend_from_slice(&r.chunk()[range]);
+                continue;
+            }
+            let mut buf = vec![0; step];
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(all.len(), len);
+        assert!(all.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8));
     }
 
     #[test]

@@ -35,6 +35,8 @@ struct Loc {
     link_type: u32,
     interface_id: u32,
     data: Range<usize>,
+    /// `data` is in the input's current chunk, not in the record buffer.
+    in_chunk: bool,
     comment: Option<Range<usize>>,
 }
 
@@ -215,7 +217,11 @@ impl CaptureReader {
         };
         match next {
             Ok(Some(loc)) => {
-                let buf = &self.buf;
+                let buf = if loc.in_chunk {
+                    self.input.chunk()
+                } else {
+                    &self.buf
+                };
                 let frame = Frame {
                     number: loc.number,
                     ts_ns: loc.ts_ns,
@@ -311,7 +317,17 @@ impl CaptureReader {
         let start = self.offset;
         let number = self.frames + 1;
         let hl = fh.record_header_len();
-        let got = self.fill(0..hl)?;
+        // Most records lie whole in the input's current chunk: read them
+        // there, without copying.
+        let mut in_chunk = false;
+        let got = match self.input.take_contiguous(hl) {
+            Some(r) => {
+                self.offset += hl as u64;
+                self.buf[..hl].copy_from_slice(&self.input.chunk()[r]);
+                hl
+            }
+            None => self.fill(0..hl)?,
+        };
         if got == 0 {
             return Ok(None);
         }
@@ -338,7 +354,16 @@ impl CaptureReader {
             ));
         }
         let caplen = rh.caplen as usize;
-        let got = self.fill(hl..hl + caplen)?;
+        let mut data = hl..hl + caplen;
+        let got = match self.input.take_contiguous(caplen) {
+            Some(r) => {
+                self.offset += caplen as u64;
+                in_chunk = true;
+                data = r;
+                caplen
+            }
+            None => self.fill(hl..hl + caplen)?,
+        };
         if got < caplen {
             return Err(CaptureError::Truncated {
                 what: "record",
@@ -355,7 +380,8 @@ impl CaptureReader {
             orig_len: rh.orig_len,
             link_type: fh.link_type,
             interface_id: 0,
-            data: hl..hl + caplen,
+            data,
+            in_chunk,
             comment: None,
         }))
     }
@@ -533,6 +559,7 @@ impl CaptureReader {
                         link_type: iface.link_type,
                         interface_id: (self.section_first_if + p.if_index) as u32,
                         data: p.data,
+                        in_chunk: false,
                         comment: p.comment,
                     }));
                 }

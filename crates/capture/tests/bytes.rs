@@ -545,7 +545,8 @@ fn pcapng_first_packet_truncated_is_reported_by_next_frame_not_open() {
 }
 
 /// A 100k-frame file read through: the record buffer stays at its first size,
-/// and frames borrow it (no allocation per packet).
+/// and frames borrow it or the read-ahead chunks, a bounded set of buffers
+/// that are recycled (no allocation per packet).
 #[test]
 fn streaming_keeps_memory_bounded() {
     let mut f = pcap_header(false, 0xa1b2c3d4, 1);
@@ -557,16 +558,18 @@ fn streaming_keeps_memory_bounded() {
     let cap0 = r.buffer_capacity();
     let mut n = 0u64;
     let mut bytes = 0usize;
-    let mut first_ptr = None;
+    // Where frames live: a buffer is known by the first frame seen in it.
+    let mut buffers: Vec<usize> = Vec::new();
     while let Some(frame) = r.next_frame() {
         let frame = frame.unwrap();
         n += 1;
         bytes += frame.data.len();
-        // Every frame lives in the same buffer.
         let p = frame.data.as_ptr() as usize;
-        let base = *first_ptr.get_or_insert(p);
-        assert_eq!(p, base);
+        if !buffers.iter().any(|&b| p.abs_diff(b) < (1 << 20)) {
+            buffers.push(p);
+        }
     }
+    assert!(buffers.len() <= 8, "frames in {} buffers", buffers.len());
     assert_eq!(n, 100_000);
     assert!(bytes > 70_000_000);
     assert_eq!(r.buffer_capacity(), cap0, "the record buffer did not grow");
