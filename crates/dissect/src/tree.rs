@@ -291,11 +291,13 @@ pub mod build {
     pub const ALL: u8 = 0xff;
 }
 
-/// The set of fields a partial tree keeps: an open-addressing hash set of
-/// their addresses, at most a quarter full, so that a lookup is one or two
-/// probes whether the field is kept or not.
+/// The set of fields a partial tree keeps (with every protocol layer): a
+/// 256-bit filter on their addresses that turns most other fields away with
+/// one bit test, then an open-addressing hash set of the addresses, at most
+/// a quarter full, so that a lookup is one or two probes.
 #[derive(Debug, Clone)]
 struct Keep {
+    bloom: [u64; 4],
     /// Addresses of the kept definitions; 0 is an empty slot.
     slots: Vec<usize>,
     /// `slots.len() - 1` (a power of two minus one); 0 when nothing is kept.
@@ -312,8 +314,18 @@ impl Keep {
     }
 
     #[inline(always)]
+    fn bloom_bit(addr: usize) -> (usize, u64) {
+        let b = (addr >> 3) & 255;
+        (b >> 6, 1 << (b & 63))
+    }
+
+    #[inline(always)]
     fn has(&self, def: &'static FieldDef) -> bool {
         let addr = def as *const FieldDef as usize;
+        let (w, bit) = Keep::bloom_bit(addr);
+        if self.bloom[w] & bit == 0 {
+            return false;
+        }
         let mut i = self.start(addr);
         loop {
             match self.slots[i] {
@@ -326,6 +338,8 @@ impl Keep {
 
     fn insert(&mut self, def: &'static FieldDef) {
         let addr = def as *const FieldDef as usize;
+        let (w, bit) = Keep::bloom_bit(addr);
+        self.bloom[w] |= bit;
         let mut i = self.start(addr);
         while self.slots[i] != 0 && self.slots[i] != addr {
             i = (i + 1) & self.mask;
@@ -365,6 +379,7 @@ impl Dissection {
             want_info: true,
             cur_proto: ROOT,
             keep: Keep {
+                bloom: [0; 4],
                 slots: Vec::new(),
                 mask: 0,
                 defs: Vec::new(),
@@ -385,8 +400,14 @@ impl Dissection {
         self.want_labels = false;
         let mut all: Vec<&'static FieldDef> = defs.to_vec();
         crate::proto::keep_dependencies(&mut all);
-        let size = (all.len() * 4).next_power_of_two().max(256);
+        let layers: Vec<&'static FieldDef> = crate::registry::all_fields()
+            .filter(|d| is_layer(d))
+            .collect();
+        let size = ((all.len() + layers.len()) * 4)
+            .next_power_of_two()
+            .max(256);
         self.keep = Keep {
+            bloom: [0; 4],
             slots: vec![0; size],
             mask: size - 1,
             defs: Vec::new(),
@@ -400,13 +421,25 @@ impl Dissection {
             self.keep.insert(def);
             self.keep.defs.push(def);
         }
+        if !self.keep.defs.is_empty() {
+            // Protocol layers are always kept: the parents of their fields.
+            for def in layers {
+                self.keep.insert(def);
+            }
+        }
     }
 
     /// True when nodes of `def` are built: always with the whole tree, and
     /// for the fields named with [`Dissection::keep_only`] otherwise.
     #[inline(always)]
     pub fn keeps(&self, def: &'static FieldDef) -> bool {
-        self.want_tree || (!self.keep.defs.is_empty() && (self.keep.has(def) || is_layer(def)))
+        self.want_tree || (!self.keep.defs.is_empty() && self.keep.has(def))
+    }
+
+    /// True when any node is built (the whole tree or a partial one).
+    #[inline]
+    pub fn builds_nodes(&self) -> bool {
+        self.want_tree || !self.keep.defs.is_empty()
     }
 
     /// True when the dissector work guarded by `group` (a [`build`] constant)

@@ -213,33 +213,73 @@ fn header_value<'a>(head: &'a [u8], name: &str) -> Option<&'a [u8]> {
 /// complete in `buf`, `None` when more bytes are needed. `head_request` says the
 /// response answers a HEAD (no body).
 pub fn pdu_len(buf: &[u8], head_request: bool) -> Option<usize> {
+    measure(buf, head_request).ok()
+}
+
+/// Like [`pdu_len`], but when the message is not complete says how long
+/// the buffer must grow before it is worth asking again (the end the
+/// Content-Length gives, or one more byte), so that a long body arriving
+/// segment by segment is not parsed again with each.
+pub fn measure(buf: &[u8], head_request: bool) -> Result<usize, usize> {
+    let more = buf.len() + 1;
     let hdr_end = find(buf, b"\r\n\r\n")
         .map(|i| i + 4)
-        .or_else(|| find(buf, b"\n\n").map(|i| i + 2))?;
+        .or_else(|| find(buf, b"\n\n").map(|i| i + 2))
+        .ok_or(more)?;
     let head = &buf[..hdr_end];
     let is_response = buf.starts_with(b"HTTP/");
     if is_response {
-        let code: u16 = std::str::from_utf8(buf.get(9..12)?).ok()?.parse().ok()?;
+        let code: u16 = buf
+            .get(9..12)
+            .and_then(|c| std::str::from_utf8(c).ok()?.parse().ok())
+            .ok_or(more)?;
         if head_request || (100..200).contains(&code) || code == 204 || code == 304 {
-            return Some(hdr_end);
+            return Ok(hdr_end);
         }
     }
-    if let Some(te) = header_value(head, "transfer-encoding") {
-        if te.eq_ignore_ascii_case(b"chunked") {
-            return chunked_end(buf, hdr_end);
-        }
+    let (te, cl) = length_headers(head);
+    if te.is_some_and(|te| te.eq_ignore_ascii_case(b"chunked")) {
+        return chunked_end(buf, hdr_end).ok_or(more);
     }
-    match header_value(head, "content-length")
-        .and_then(|v| std::str::from_utf8(v).ok()?.parse::<usize>().ok())
-    {
+    match cl.and_then(|v| std::str::from_utf8(v).ok()?.parse::<usize>().ok()) {
         Some(cl) => {
-            let end = hdr_end.checked_add(cl)?;
-            (end <= buf.len()).then_some(end)
+            let end = hdr_end.checked_add(cl).ok_or(usize::MAX)?;
+            if end <= buf.len() {
+                Ok(end)
+            } else {
+                Err(end)
+            }
         }
         // A response without a length runs to the connection's end: take what is here.
-        None if is_response => Some(buf.len()),
-        None => Some(hdr_end),
+        None if is_response => Ok(buf.len()),
+        None => Ok(hdr_end),
     }
+}
+
+/// The Transfer-Encoding and Content-Length values of a header block, in
+/// one pass over its lines (the first of each).
+fn length_headers(head: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
+    let (mut te, mut cl) = (None, None);
+    for line in head.split(|&b| b == b'\n').skip(1) {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = &line[..colon];
+        let slot = if name.eq_ignore_ascii_case(b"content-length") {
+            &mut cl
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            &mut te
+        } else {
+            continue;
+        };
+        if slot.is_none() {
+            *slot = Some(line[colon + 1..].trim_ascii());
+        }
+        if te.is_some() && cl.is_some() {
+            break;
+        }
+    }
+    (te, cl)
 }
 
 fn chunked_end(buf: &[u8], mut o: usize) -> Option<usize> {
@@ -720,6 +760,10 @@ mod tests {
         );
         let c = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
         assert_eq!(pdu_len(c, false), Some(c.len()));
+        // Incomplete: how long the buffer must get before asking again.
+        let r = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab";
+        assert_eq!(measure(r, false), Err(r.len() + 3));
+        assert_eq!(measure(b"GET / HT", false), Err(9));
         assert_eq!(pdu_len(&c[..c.len() - 3], false), None);
         assert!(looks_like_http(b"POST /x HTTP/1.1\r\n"));
         assert!(!looks_like_http(b"SSH-2.0-OpenSSH"));

@@ -450,6 +450,9 @@ struct Flow {
     reasm_next: u32,
     /// Frames (and their byte counts) that went into `reasm`.
     reasm_frames: Vec<(u64, u32)>,
+    /// Length `reasm` must reach before its message can be complete (0:
+    /// unknown), so that a long body is not parsed again with each segment.
+    reasm_need: usize,
     /// Segments that arrived ahead of a gap in `reasm`: (seq, frame, bytes).
     reasm_ahead: Vec<(u32, u64, Vec<u8>)>,
     /// `reasm_next` has been set by an earlier segment.
@@ -1160,6 +1163,8 @@ fn app_payload(
     let mut buf = std::mem::take(&mut flow.reasm);
     let mut frames = std::mem::take(&mut flow.reasm_frames);
     let mut ahead = std::mem::take(&mut flow.reasm_ahead);
+    let mut need = flow.reasm_need;
+    let mut in_place = 0;
     // What we expect next: from the reassembly, or else from the sequence
     // analysis (which has seen the handshake and empty segments too).
     let (expected, known) = match (flow.reasm_next_set, analysis_next) {
@@ -1194,6 +1199,14 @@ fn app_payload(
         let bytes = &payload[skip..];
         if buf.is_empty() && !http::looks_like_http(bytes) {
             status = Status::Continuation;
+        } else if buf.is_empty()
+            && ahead.is_empty()
+            && http::measure(bytes, http::expects_head_response(&pairing)) == Ok(bytes.len())
+        {
+            // The most common case: one whole message in this segment.
+            // Dissect it in place, with no copy into the buffer.
+            http::dissect(cx, bytes, 0, pstart + skip, &mut pairing);
+            in_place = 1;
         } else {
             buf.extend_from_slice(bytes);
             frames.push((frame, bytes.len() as u32));
@@ -1213,10 +1226,19 @@ fn app_payload(
     }
 
     // Dissect every complete message at the start of the buffer.
-    let mut dissected = 0;
+    let mut dissected = in_place;
     if matches!(status, Status::Consumed) {
         let head_resp = http::expects_head_response(&pairing);
-        while let Some(n) = http::pdu_len(&buf, head_resp).filter(|&n| n > 0) {
+        while buf.len() >= need {
+            let n = match http::measure(&buf, head_resp) {
+                Ok(n) if n > 0 => n,
+                Ok(_) => break,
+                Err(k) => {
+                    need = k;
+                    break;
+                }
+            };
+            need = 0;
             let whole = frames.len() == 1
                 && frames[0].0 == frame
                 && dissected == 0
@@ -1228,12 +1250,13 @@ fn app_payload(
                 buf.drain(..n);
                 frames[0].1 = buf.len() as u32;
             } else {
-                let pdu: Vec<u8> = if n == buf.len() {
-                    std::mem::take(&mut buf)
+                if n == buf.len() {
+                    reassembled(cx, payload_node, &frames, frame, &buf, &mut pairing);
+                    buf.clear();
                 } else {
-                    buf.drain(..n).collect()
-                };
-                reassembled(cx, payload_node, &frames, frame, pdu, &mut pairing);
+                    let pdu: Vec<u8> = buf.drain(..n).collect();
+                    reassembled(cx, payload_node, &frames, frame, &pdu, &mut pairing);
+                }
                 frames.clear();
                 if !buf.is_empty() {
                     frames.push((frame, buf.len() as u32));
@@ -1287,6 +1310,7 @@ fn app_payload(
     f.reasm = buf;
     f.reasm_frames = frames;
     f.reasm_ahead = ahead;
+    f.reasm_need = if f.reasm.is_empty() { 0 } else { need };
     f.reasm_next = next_seq;
     f.reasm_next_set = true;
     !matches!(status, Status::NotMine)
@@ -1310,7 +1334,7 @@ fn reassembled(
     payload_node: NodeId,
     frames: &[(u64, u32)],
     frame: u64,
-    pdu: Vec<u8>,
+    pdu: &[u8],
     pairing: &mut super::http::Pairing,
 ) {
     let src = cx.d.sources.len() as u8 + 1;
@@ -1358,8 +1382,11 @@ fn reassembled(
             cx.d.nodes[rd as usize].flags |= crate::tree::GENERATED;
         }
     }
-    super::http::dissect(cx, &pdu, src, 0, pairing);
-    cx.d.sources.push(("Reassembled TCP", pdu));
+    super::http::dissect(cx, pdu, src, 0, pairing);
+    // Nodes may point into it (summary lines have none).
+    if cx.d.builds_nodes() {
+        cx.d.sources.push(("Reassembled TCP", pdu.to_vec()));
+    }
 }
 
 /// Most segments kept ahead of a gap, per direction.
