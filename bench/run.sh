@@ -118,23 +118,39 @@ mb() { # KB to MB, or empty
 }
 
 fields=(-T fields -e ip.src -e tcp.dstport)
+host='http.host contains "debian"'
 table="| file | packets | command | wall s | peak RSS MB | tshark/sonde wall | tshark/sonde RSS |
 |---|---|---|---:|---:|---:|---:|"
 for f in "${files[@]}"; do
     packets="$(cat "$f.count")"
     base="$(basename "$f")"
-    # name | program and arguments | index of the sonde row it pairs with (tshark)
-    names=("sonde read F" "sonde read F -T fields -e ip.src -e tcp.dstport"
-           "tshark -r F" "tshark -r F -T fields -e ip.src -e tcp.dstport" "tcpdump -nr F")
-    pair=("" "" 0 1 "")
+    # Each tshark row names the index of the sonde row it pairs with.
+    names=("sonde read F"
+           "sonde read F -T fields -e ip.src -e tcp.dstport"
+           "sonde read F -Y 'tcp.port == 22'"
+           "sonde read F -Y '$host'"
+           "sonde stats conv tcp F"
+           "tshark -r F"
+           "tshark -r F -T fields -e ip.src -e tcp.dstport"
+           "tshark -r F -Y 'tcp.port == 22'"
+           "tshark -r F -Y '$host'"
+           "tshark -q -z conv,tcp -r F"
+           "tcpdump -nr F")
+    pair=("" "" "" "" "" 0 1 2 3 4 "")
     walls=(); rsss=()
     for i in "${!names[@]}"; do
         case "$i" in
             0) cmd=("$sonde" read "$f") ;;
             1) cmd=("$sonde" read "$f" "${fields[@]}") ;;
-            2) cmd=(tshark -r "$f") ;;
-            3) cmd=(tshark -r "$f" "${fields[@]}") ;;
-            4) cmd=(tcpdump -nr "$f") ;;
+            2) cmd=("$sonde" read "$f" -Y 'tcp.port == 22') ;;
+            3) cmd=("$sonde" read "$f" -Y "$host") ;;
+            4) cmd=("$sonde" stats conv tcp "$f") ;;
+            5) cmd=(tshark -r "$f") ;;
+            6) cmd=(tshark -r "$f" "${fields[@]}") ;;
+            7) cmd=(tshark -r "$f" -Y 'tcp.port == 22') ;;
+            8) cmd=(tshark -r "$f" -Y "$host") ;;
+            9) cmd=(tshark -q -z conv,tcp -r "$f") ;;
+            10) cmd=(tcpdump -nr "$f") ;;
         esac
         if ! command -v "${cmd[0]}" >/dev/null; then
             log "skipping (not installed): ${names[$i]}"

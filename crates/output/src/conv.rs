@@ -8,6 +8,7 @@
 //! with the number of conversations and streams, never with the number of frames.
 
 use rustc_hash::FxHashMap as HashMap;
+use sonde_dissect::display::push_u64;
 use sonde_dissect::registry::{lookup, FieldDef};
 use sonde_dissect::tree::ROOT;
 use sonde_dissect::{Dissection, NodeId, Value};
@@ -85,7 +86,12 @@ impl Address {
         match self {
             Address::Mac(m) => sonde_dissect::oui::write_resolved(out, *m),
             Address::V4(a) => {
-                let _ = write!(out, "{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+                for (i, b) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    push_u64(out, u64::from(*b));
+                }
             }
             Address::V6(a) => sonde_dissect::display::write_ipv6(out, a),
         }
@@ -111,6 +117,7 @@ impl Address {
 
 /// The field definitions the conversation, connection and follow consumers
 /// read, looked up once.
+#[derive(Debug, Clone)]
 pub(crate) struct Defs {
     eth: &'static FieldDef,
     eth_src: &'static FieldDef,
@@ -146,40 +153,6 @@ fn def(abbrev: &str) -> &'static FieldDef {
 }
 
 impl Defs {
-    /// Every field the tables read, and the items that flag a cut layer:
-    /// what a partial tree must hold for them.
-    pub(crate) fn all(&self) -> Vec<&'static FieldDef> {
-        vec![
-            self.eth,
-            self.eth_src,
-            self.eth_dst,
-            self.ip,
-            self.ip_src,
-            self.ip_dst,
-            self.ipv6,
-            self.ipv6_src,
-            self.ipv6_dst,
-            self.icmp,
-            self.icmpv6,
-            self.tcp,
-            self.tcp_srcport,
-            self.tcp_dstport,
-            self.tcp_stream,
-            self.tcp_seq,
-            self.tcp_ack,
-            self.tcp_len,
-            self.tcp_flags,
-            self.tcp_payload,
-            self.udp,
-            self.udp_srcport,
-            self.udp_dstport,
-            self.udp_stream,
-            self.udp_payload,
-            self.ws_short,
-            self.ws_malformed,
-        ]
-    }
-
     pub(crate) fn new() -> Defs {
         Defs {
             eth: def("eth"),
@@ -210,6 +183,48 @@ impl Defs {
             ws_short: def("_ws.short"),
             ws_malformed: def("_ws.malformed"),
         }
+    }
+}
+
+/// Reads the layers a [`ConvTable`] counts out of dissected frames.
+#[derive(Debug, Clone)]
+pub struct ConvScanner {
+    defs: Defs,
+    kind: LayerKind,
+}
+
+/// Layers scanned from frames, waiting to be counted ([`ConvTable::apply`]).
+#[derive(Debug, Default, Clone)]
+pub struct ConvBatch {
+    /// Each layer with its frame's length and relative time.
+    layers: Vec<(Layer, u64, i64)>,
+    frames: usize,
+}
+
+impl ConvBatch {
+    /// Frames scanned into the batch.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Empties the batch, keeping its memory.
+    pub fn clear(&mut self) {
+        self.layers.clear();
+        self.frames = 0;
+    }
+}
+
+impl ConvScanner {
+    /// Adds the frame's layers of the table's kind to `batch`.
+    pub fn scan(&self, d: &Dissection, data: &[u8], batch: &mut ConvBatch) {
+        let len = u64::from(d.frame.orig_len);
+        let ts = d.frame.rel_ns;
+        batch.frames += 1;
+        scan_layers(&self.defs, d, data, |l| {
+            if l.kind == self.kind {
+                batch.layers.push((*l, len, ts));
+            }
+        });
     }
 }
 
@@ -436,19 +451,6 @@ impl Conversation {
     pub fn bytes(&self) -> u64 {
         self.bytes_ab + self.bytes_ba
     }
-
-    fn endpoint(&self, ports: bool, b: bool) -> String {
-        let (addr, port) = if b {
-            (self.b, self.port_b)
-        } else {
-            (self.a, self.port_a)
-        };
-        let mut s = addr.text();
-        if ports {
-            let _ = write!(s, ":{port}");
-        }
-        s
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -474,7 +476,29 @@ pub struct ConvTable {
 impl ConvTable {
     /// The fields the table reads from each frame (for a partial tree).
     pub fn fields(&self) -> Vec<&'static FieldDef> {
-        self.defs.all()
+        let d = &self.defs;
+        let mut f = vec![d.ws_short, d.ws_malformed];
+        let ip = [d.ip_src, d.ip_dst, d.ipv6_src, d.ipv6_dst];
+        match self.kind {
+            ConvType::Eth => f.extend([d.eth_src, d.eth_dst]),
+            ConvType::Ip => f.extend([d.ip_src, d.ip_dst]),
+            ConvType::Ipv6 => f.extend([d.ipv6_src, d.ipv6_dst]),
+            ConvType::Tcp => {
+                f.extend(ip);
+                f.extend([
+                    d.tcp_srcport,
+                    d.tcp_dstport,
+                    d.tcp_stream,
+                    d.tcp_len,
+                    d.tcp_flags,
+                ]);
+            }
+            ConvType::Udp => {
+                f.extend(ip);
+                f.extend([d.udp_srcport, d.udp_dstport, d.udp_stream]);
+            }
+        }
+        f
     }
 
     /// An empty table of the given type. TCP tables also track connections.
@@ -512,15 +536,35 @@ impl ConvTable {
 
     /// Counts one dissected frame (`data` is the frame's bytes).
     pub fn add(&mut self, d: &Dissection, data: &[u8]) {
-        let kind = match self.kind {
-            ConvType::Eth => LayerKind::Eth,
-            ConvType::Ip => LayerKind::Ip,
-            ConvType::Ipv6 => LayerKind::Ipv6,
-            ConvType::Tcp => LayerKind::Tcp,
-            ConvType::Udp => LayerKind::Udp,
-        };
-        let len = u64::from(d.frame.orig_len);
-        let ts = d.frame.rel_ns;
+        let mut batch = ConvBatch::default();
+        self.scanner().scan(d, data, &mut batch);
+        self.apply(&batch);
+    }
+
+    /// What reads frames for this table, apart from the table itself: scan
+    /// frames into a [`ConvBatch`] on one thread, [`ConvTable::apply`] it on
+    /// another.
+    pub fn scanner(&self) -> ConvScanner {
+        ConvScanner {
+            defs: self.defs.clone(),
+            kind: match self.kind {
+                ConvType::Eth => LayerKind::Eth,
+                ConvType::Ip => LayerKind::Ip,
+                ConvType::Ipv6 => LayerKind::Ipv6,
+                ConvType::Tcp => LayerKind::Tcp,
+                ConvType::Udp => LayerKind::Udp,
+            },
+        }
+    }
+
+    /// Counts the layers of a batch of scanned frames.
+    pub fn apply(&mut self, batch: &ConvBatch) {
+        for (l, len, ts) in &batch.layers {
+            self.add_layer(l, *len, *ts);
+        }
+    }
+
+    fn add_layer(&mut self, l: &Layer, len: u64, ts: i64) {
         let ports = self.kind.has_ports();
         let (index, by_stream, convs, conns) = (
             &mut self.index,
@@ -528,10 +572,7 @@ impl ConvTable {
             &mut self.convs,
             &mut self.conns,
         );
-        scan_layers(&self.defs, d, data, |l| {
-            if l.kind != kind {
-                return;
-            }
+        {
             let (Some(src), Some(dst)) = (l.src, l.dst) else {
                 return;
             };
@@ -608,7 +649,7 @@ impl ConvTable {
             if let (Some(conns), Some(stream)) = (conns.as_mut(), l.stream) {
                 conns.add(stream, src, sp, dst, dp, l.flags, l.len.unwrap_or(0));
             }
-        });
+        }
     }
 
     /// The conversations in tshark's order: most frames first, ties in the
@@ -622,6 +663,27 @@ impl ConvTable {
     /// Writes the table in tshark's `-z conv,TYPE` layout, then for TCP the
     /// connection table.
     pub fn write_text(&self, out: &mut String) {
+        // The connection table is formatted on a second thread meanwhile
+        // (tens of thousands of rows each on a big capture).
+        std::thread::scope(|scope| {
+            let conns = self.conns.as_ref().map(|c| {
+                scope.spawn(move || {
+                    let mut s = String::new();
+                    c.write_text(&mut s);
+                    s
+                })
+            });
+            self.write_conversations(out);
+            if let Some(h) = conns {
+                match h.join() {
+                    Ok(s) => out.push_str(&s),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+        });
+    }
+
+    fn write_conversations(&self, out: &mut String) {
         let ports = self.kind.has_ports();
         let pad = if ports { "            " } else { "" };
         out.push_str(RULE);
@@ -634,26 +696,52 @@ impl ConvTable {
         let _ = writeln!(out, "{pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |");
         let _ = writeln!(out, "{pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |");
         let w = if ports { 26 } else { 20 };
+        // "{:<w$} <-> {:<w$}  {:>6} {:<9}  {:>6} {:<9}  {:>6} {:<9}  {:>14.9}   {:>12.4}",
+        // written piece by piece: tens of thousands of rows on a big capture.
+        fn left(out: &mut String, w: usize, f: impl FnOnce(&mut String)) {
+            let at = out.len();
+            f(out);
+            for _ in out[at..].chars().count()..w {
+                out.push(' ');
+            }
+        }
+        fn right(out: &mut String, w: usize, f: impl FnOnce(&mut String)) {
+            let at = out.len();
+            f(out);
+            let n = out[at..].chars().count();
+            if n < w {
+                out.insert_str(at, &" ".repeat(w - n));
+            }
+        }
+        let endpoint = |out: &mut String, a: Address, p: u16| {
+            a.write(out);
+            if ports {
+                out.push(':');
+                push_u64(out, u64::from(p));
+            }
+        };
         for c in self.sorted() {
+            left(out, w, |o| endpoint(o, c.a, c.port_a));
+            out.push_str(" <-> ");
+            left(out, w, |o| endpoint(o, c.b, c.port_b));
+            for (frames, bytes) in [
+                (c.frames_ba, c.bytes_ba),
+                (c.frames_ab, c.bytes_ab),
+                (c.frames(), c.bytes()),
+            ] {
+                out.push_str("  ");
+                right(out, 6, |o| push_u64(o, frames));
+                out.push(' ');
+                left(out, 9, |o| write_size(o, bytes));
+            }
             let _ = writeln!(
                 out,
-                "{:<w$} <-> {:<w$}  {:>6} {:<9}  {:>6} {:<9}  {:>6} {:<9}  {:>14.9}   {:>12.4}",
-                c.endpoint(ports, false),
-                c.endpoint(ports, true),
-                c.frames_ba,
-                format_size(c.bytes_ba),
-                c.frames_ab,
-                format_size(c.bytes_ab),
-                c.frames(),
-                format_size(c.bytes()),
+                "  {:>14.9}   {:>12.4}",
                 secs(c.start_ns),
                 secs(c.stop_ns) - secs(c.start_ns),
             );
         }
         out.push_str(RULE);
-        if let Some(conns) = &self.conns {
-            conns.write_text(out);
-        }
     }
 
     /// Writes the table as one JSON object, for scripts.
@@ -714,18 +802,27 @@ fn secs(ns: i64) -> f64 {
 /// `658 bytes`, then `12 kB`, `34 MB`... (SI prefixes, whole numbers, from
 /// ten units up).
 pub fn format_size(n: u64) -> String {
+    let mut s = String::new();
+    write_size(&mut s, n);
+    s
+}
+
+/// Appends [`format_size`]'s text.
+pub fn write_size(out: &mut String, n: u64) {
     const P: u64 = 1000;
-    if n / P / P / P / P >= 10 {
-        format!("{} TB", n / P / P / P / P)
+    let (v, unit) = if n / P / P / P / P >= 10 {
+        (n / P / P / P / P, " TB")
     } else if n / P / P / P >= 10 {
-        format!("{} GB", n / P / P / P)
+        (n / P / P / P, " GB")
     } else if n / P / P >= 10 {
-        format!("{} MB", n / P / P)
+        (n / P / P, " MB")
     } else if n / P >= 10 {
-        format!("{} kB", n / P)
+        (n / P, " kB")
     } else {
-        format!("{n} bytes")
-    }
+        (n, " bytes")
+    };
+    push_u64(out, v);
+    out.push_str(unit);
 }
 
 /// The slot of a stream in a dense stream-indexed table (`u32::MAX`: none).

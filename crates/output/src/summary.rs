@@ -3,7 +3,7 @@
 
 use sonde_dissect::display::civil_utc;
 use sonde_dissect::display::push_u64;
-use sonde_dissect::tree::Addr;
+use sonde_dissect::tree::{Addr, Columns, FrameInfo};
 use sonde_dissect::Dissection;
 use std::fmt::Write;
 
@@ -68,21 +68,35 @@ impl Default for SummaryOptions {
 }
 
 fn write_frac(out: &mut String, ns: i64, precision: usize) {
-    let sign = if ns < 0 { "-" } else { "" };
+    let p = precision.min(9);
+    if ns < 0 {
+        out.push('-');
+    }
     let a = ns.unsigned_abs();
-    let div = 10u64.pow(9 - precision.min(9) as u32);
-    let _ = write!(
-        out,
-        "{sign}{}.{:0p$}",
-        a / 1_000_000_000,
-        (a % 1_000_000_000) / div,
-        p = precision
-    );
+    push_u64(out, a / 1_000_000_000);
+    out.push('.');
+    push_fixed(out, (a % 1_000_000_000) / 10u64.pow(9 - p as u32), p);
+}
+
+/// Appends `v` in decimal on exactly `width` digits (zero-padded, `v` below
+/// 10^width).
+fn push_fixed(out: &mut String, mut v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let width = width.min(buf.len());
+    for i in (0..width).rev() {
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.push_str(std::str::from_utf8(&buf[..width]).unwrap_or(""));
 }
 
 /// Writes the Time column text.
 pub fn write_time(out: &mut String, d: &Dissection, o: &SummaryOptions) {
-    let f = &d.frame;
+    write_time_of(out, &d.frame, o);
+}
+
+/// Writes the Time column text of a frame.
+pub fn write_time_of(out: &mut String, f: &FrameInfo, o: &SummaryOptions) {
     let p = o.precision.min(9);
     let div = 10u64.pow(9 - p as u32);
     let tod = |out: &mut String, date: bool| {
@@ -135,35 +149,44 @@ fn push_u8(out: &mut String, x: u8) {
 
 /// Writes the summary line (without newline).
 pub fn write_summary(out: &mut String, d: &Dissection, o: &SummaryOptions) {
+    write_summary_row(out, &d.frame, &d.cols, d.info(), o);
+}
+
+/// Writes the summary line (without newline) of a frame from its facts,
+/// columns and Info text: what [`write_summary`] reads of a dissection, so
+/// that another thread can print it.
+pub fn write_summary_row(
+    out: &mut String,
+    frame: &FrameInfo,
+    cols: &Columns,
+    info: &str,
+    o: &SummaryOptions,
+) {
     // Padding by hand: the formatting machinery's padding is the hot spot here.
-    fn pad_left(out: &mut String, s: &str, w: usize) {
-        for _ in s.chars().count()..w {
-            out.push(' ');
+    // Each column is written in place, then spaces are put in front of it.
+    fn right(out: &mut String, w: usize, f: impl FnOnce(&mut String)) {
+        let at = out.len();
+        f(out);
+        let n = out[at..].chars().count();
+        if n < w {
+            out.insert_str(at, &"            "[..(w - n).min(12)]);
         }
-        out.push_str(s);
     }
-    let mut col = String::with_capacity(48);
-    push_u64(&mut col, d.frame.number);
-    pad_left(out, &col, 5);
+    right(out, 5, |out| push_u64(out, frame.number));
     out.push(' ');
-    col.clear();
-    write_time(&mut col, d, o);
-    pad_left(out, &col, 10);
+    right(out, 10, |out| write_time_of(out, frame, o));
     out.push(' ');
-    col.clear();
-    write_addr(&mut col, d.cols.src, o.resolve_mac);
-    pad_left(out, &col, 12);
+    right(out, 12, |out| write_addr(out, cols.src, o.resolve_mac));
     out.push_str(" → ");
-    col.clear();
-    write_addr(&mut col, d.cols.dst, o.resolve_mac);
-    out.push_str(&col);
-    for _ in col.chars().count()..12 {
+    let at = out.len();
+    write_addr(out, cols.dst, o.resolve_mac);
+    for _ in out[at..].chars().count()..12 {
         out.push(' ');
     }
     out.push(' ');
-    out.push_str(d.cols.protocol);
+    out.push_str(cols.protocol);
     out.push(' ');
-    push_u64(out, u64::from(d.frame.orig_len));
+    push_u64(out, u64::from(frame.orig_len));
     out.push(' ');
-    out.push_str(d.info());
+    out.push_str(info);
 }

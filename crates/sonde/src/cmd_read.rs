@@ -292,6 +292,16 @@ pub fn run_read(a: ReadArgs) -> ExitCode {
         None => None,
     };
     let flt = filter.as_ref();
+    if a.format == Format::Text && !a.verbose && !a.hex {
+        let limit = a.count.unwrap_or(u64::MAX);
+        return match summary_lines(&path, opts, flt, summary, limit) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sonde: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let stdout = io::stdout();
     let mut w = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut buf = String::with_capacity(1 << 16);
@@ -381,6 +391,111 @@ pub fn run_read(a: ReadArgs) -> ExitCode {
             eprintln!("sonde: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Frames handed to the printing thread at a time.
+const BATCH: usize = 1024;
+
+/// What the printing thread needs of a batch of frames: their facts and
+/// columns, the Info texts (each frame's `cols.info` is a span of `text`).
+struct Batch {
+    rows: Vec<(sonde_dissect::tree::FrameInfo, sonde_dissect::tree::Columns)>,
+    text: String,
+    opts: SummaryOptions,
+}
+
+/// Prints summary lines, like `tshark -r`: the dissecting thread hands each
+/// frame's columns to a second thread that formats and writes the lines, so
+/// that the two run side by side. Batches are bounded and recycled.
+fn summary_lines(
+    path: &Path,
+    opts: Options,
+    flt: Option<&sonde_filter::Filter>,
+    mut summary: SummaryOptions,
+    limit: u64,
+) -> Result<(), String> {
+    use std::sync::mpsc::sync_channel;
+    if limit == 0 {
+        return Ok(());
+    }
+    // Standard input may be a live capture (`tcpdump -w - | sonde read -`):
+    // there each line goes out as soon as its frame is read.
+    let live = path == Path::new("-");
+    let batch_len = if live { 1 } else { BATCH };
+    let (tx, rx) = sync_channel::<Batch>(4);
+    let (back_tx, back) = sync_channel::<Batch>(6);
+    let printer = std::thread::Builder::new()
+        .name("sonde-print".into())
+        .spawn(move || -> io::Result<()> {
+            let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            let mut line = String::with_capacity(1 << 17);
+            for b in rx {
+                line.clear();
+                for (f, c) in &b.rows {
+                    let info = &b.text[c.info.start as usize..c.info.end as usize];
+                    sonde_output::summary::write_summary_row(&mut line, f, c, info, &b.opts);
+                    line.push('\n');
+                }
+                out.write_all(line.as_bytes())?;
+                if live {
+                    out.flush()?;
+                }
+                let _ = back_tx.try_send(b);
+            }
+            out.flush()
+        })
+        .map_err(|e| format!("starting the output thread: {e}"))?;
+    let new_batch = |opts| Batch {
+        rows: Vec::with_capacity(BATCH),
+        text: String::with_capacity(BATCH * 64),
+        opts,
+    };
+    let mut cur = new_batch(summary);
+    let mut tx = Some(tx);
+    let mut n = 0u64;
+    let mut precision_set = false;
+    let result = for_each_frame(path, opts, Tree::Columns, flt, |d, _, ifs| {
+        if !precision_set {
+            summary.precision = precision_of(ifs);
+            cur.opts = summary;
+            precision_set = true;
+        }
+        let start = cur.text.len() as u32;
+        cur.text.push_str(d.info());
+        let mut cols = d.cols;
+        cols.info = sonde_dissect::tree::Span {
+            start,
+            end: cur.text.len() as u32,
+        };
+        cur.rows.push((d.frame, cols));
+        n += 1;
+        if cur.rows.len() >= batch_len {
+            let mut next = back.try_recv().unwrap_or_else(|_| new_batch(summary));
+            next.rows.clear();
+            next.text.clear();
+            next.opts = summary;
+            let full = std::mem::replace(&mut cur, next);
+            let sent = tx.as_ref().is_some_and(|t| t.send(full).is_ok());
+            if !sent {
+                // The printer stopped (its error is reported below).
+                return Ok(false);
+            }
+        }
+        Ok(n < limit)
+    });
+    if let Some(t) = tx.take() {
+        if !cur.rows.is_empty() {
+            let _ = t.send(cur);
+        }
+    }
+    let printed = printer
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the output thread panicked")));
+    match printed {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("writing output: {e}")),
+        Ok(()) => result,
     }
 }
 

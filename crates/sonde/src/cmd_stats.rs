@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use sonde_dissect::Options;
-use sonde_output::conv::{ConvTable, ConvType};
+use sonde_output::conv::{ConvBatch, ConvTable, ConvType};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,6 +101,19 @@ fn run_conv(a: ConvArgs) -> ExitCode {
     let mut table = ConvTable::new(kind);
     table.set_filter(a.display_filter.clone());
     let keep = table.fields();
+    // This thread dissects and picks out the layers; a second one counts
+    // them, batch by batch (bounded, recycled).
+    let scanner = table.scanner();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<ConvBatch>(4);
+    let (back_tx, back) = std::sync::mpsc::sync_channel::<ConvBatch>(6);
+    let counter = std::thread::spawn(move || {
+        for b in rx {
+            table.apply(&b);
+            let _ = back_tx.try_send(b);
+        }
+        table
+    });
+    let mut cur = ConvBatch::default();
     let r = crate::cmd_read::for_each_frame(
         &a.file,
         Options::default(),
@@ -110,10 +123,24 @@ fn run_conv(a: ConvArgs) -> ExitCode {
         },
         filter.as_ref(),
         |d, data, _| {
-            table.add(d, data);
+            scanner.scan(d, data, &mut cur);
+            if cur.frames() >= 1024 {
+                let mut next = back.try_recv().unwrap_or_default();
+                next.clear();
+                let full = std::mem::replace(&mut cur, next);
+                if tx.send(full).is_err() {
+                    return Err(io::Error::other("the counting thread stopped"));
+                }
+            }
             Ok(true)
         },
     );
+    let _ = tx.send(cur);
+    drop(tx);
+    let Ok(table) = counter.join() else {
+        eprintln!("sonde: the counting thread panicked");
+        return ExitCode::from(1);
+    };
     if let Err(e) = r {
         eprintln!("sonde: {e}");
         return ExitCode::from(1);

@@ -487,3 +487,100 @@ fn checksums_are_verified_on_request() {
     ]))
     .contains("[unverified]"));
 }
+
+/// A pcap file of `n` copies of one TCP SYN, a millisecond apart.
+fn many_frames(n: u32) -> Vec<u8> {
+    let frame: [u8; 54] = [
+        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x08,
+        0x00, // eth
+        0x45, 0x00, 0x00, 0x28, 0x00, 0x01, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 10, 0, 0, 1, 10, 0,
+        0, 2, // ipv4
+        0xc0, 0x00, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0,
+        0, // tcp
+    ];
+    // Header: magic, version 2.4 (two u16), zone, sigfigs, snaplen, Ethernet.
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+    f.extend_from_slice(&[2, 0, 4, 0]);
+    for v in [0u32, 0, 65535, 1] {
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    for i in 0..n {
+        for v in [1_700_000_000 + i / 1000, (i % 1000) * 1000, 54, 54] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(&frame);
+    }
+    f
+}
+
+#[test]
+fn summary_lines_keep_their_order_stop_at_count_and_at_a_closed_pipe() {
+    let dir = std::env::temp_dir().join(format!("sonde-many-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("many.pcap");
+    std::fs::write(&file, many_frames(50_000)).unwrap();
+    let path = file.to_str().unwrap();
+
+    // Every line, in order (they are printed by a second thread).
+    let all = stdout(&sonde(&["read", path]));
+    let numbers: Vec<u64> = all
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=50_000).collect::<Vec<u64>>());
+
+    // -c stops after N frames, filtered or not.
+    assert_eq!(
+        stdout(&sonde(&["read", "-c", "7", path])).lines().count(),
+        7
+    );
+    let o = sonde(&["read", "-c", "3", "-Y", "tcp.flags.syn == 1", path]);
+    assert_eq!(stdout(&o).lines().count(), 3);
+
+    // A reader that goes away after one line ends sonde quietly, at once.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sonde"))
+        .args(["read", path])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    assert!(first.trim_start().starts_with("1 "), "{first}");
+    drop(out);
+    let o = child.wait_with_output().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(o.status.success(), "{:?}", o.status);
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+}
+
+#[test]
+fn standard_input_lines_come_out_as_frames_come_in() {
+    // `tcpdump -w - | sonde read -`: the first frame's line must appear while
+    // the writer is still there, not when it closes.
+    let data = many_frames(2);
+    let one = &data[..24 + 16 + 54];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sonde"))
+        .args(["read", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, one).unwrap();
+    std::io::Write::flush(&mut stdin).unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line);
+        let _ = tx.send(line);
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(20));
+    drop(stdin);
+    let _ = child.wait();
+    let line = got.expect("no line while standard input stayed open");
+    assert!(line.trim_start().starts_with("1 "), "{line}");
+}
