@@ -273,6 +273,9 @@ pub struct Dissection {
     keep: Keep,
     /// In a partial tree, the protocol node being dissected.
     cur_proto: NodeId,
+    /// Buffers of earlier frames' sources, reused (a reassembled message
+    /// costs no allocation, nor fresh pages, each time).
+    spare_sources: Vec<Vec<u8>>,
 }
 
 /// Guard groups: blocks of dissector work that only matter when the tree, or
@@ -378,6 +381,7 @@ impl Dissection {
             want_tree: true,
             want_info: true,
             cur_proto: ROOT,
+            spare_sources: Vec::new(),
             keep: Keep {
                 bloom: [0; 4],
                 slots: Vec::new(),
@@ -449,12 +453,26 @@ impl Dissection {
         self.want_tree || self.keep.groups & group != 0
     }
 
+    /// Adds a data source (a reassembled message) holding a copy of `bytes`;
+    /// returns its number for [`Node::src`].
+    pub fn push_source(&mut self, name: &'static str, bytes: &[u8]) -> u8 {
+        let mut b = self.spare_sources.pop().unwrap_or_default();
+        b.extend_from_slice(bytes);
+        self.sources.push((name, b));
+        self.sources.len() as u8
+    }
+
     /// Empties the arena for the next frame, keeping its capacity.
     pub fn clear(&mut self, frame: FrameInfo) {
         self.nodes.clear();
         self.text.clear();
         self.experts.clear();
-        self.sources.clear();
+        for (_, mut b) in self.sources.drain(..) {
+            if self.spare_sources.len() < 4 {
+                b.clear();
+                self.spare_sources.push(b);
+            }
+        }
         self.protocols.clear();
         self.cols = Columns::default();
         self.frame = frame;

@@ -696,17 +696,18 @@ pub fn expects_head_response(p: &Pairing) -> bool {
 }
 
 fn text_lines(cx: &mut Ctx<'_>, body: &[u8], src: u8, base: usize, ct: &str) {
-    let ct = ct.split(';').next().unwrap_or("").trim().to_string();
-    let lines = body.split_inclusive(|&b| b == b'\n').count();
     let top = add(cx, ROOT, &TEXT_LINES, src, base, body.len(), Value::None);
     cx.d.push_protocol("data-text-lines");
+    if !cx.d.want_labels {
+        // The lines are counted and shown for the detail tree only.
+        return;
+    }
+    let ct = ct.split(';').next().unwrap_or("").trim();
+    let lines = body.split_inclusive(|&b| b == b'\n').count();
     cx.d.set_label(
         top,
         format_args!("Line-based text data: {ct} ({lines} lines)"),
     );
-    if !cx.d.want_labels {
-        return;
-    }
     let mut o = 0;
     for line in body.split_inclusive(|&b| b == b'\n') {
         let n = add(cx, top, &TEXT, src, base + o, line.len(), Value::None);

@@ -1385,7 +1385,7 @@ fn reassembled(
     super::http::dissect(cx, pdu, src, 0, pairing);
     // Nodes may point into it (summary lines have none).
     if cx.d.builds_nodes() {
-        cx.d.sources.push(("Reassembled TCP", pdu.to_vec()));
+        cx.d.push_source("Reassembled TCP", pdu);
     }
 }
 
