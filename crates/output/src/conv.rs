@@ -663,27 +663,51 @@ impl ConvTable {
     /// Writes the table in tshark's `-z conv,TYPE` layout, then for TCP the
     /// connection table.
     pub fn write_text(&self, out: &mut String) {
-        // The connection table is formatted on a second thread meanwhile
-        // (tens of thousands of rows each on a big capture).
-        std::thread::scope(|scope| {
-            let conns = self.conns.as_ref().map(|c| {
-                scope.spawn(move || {
-                    let mut s = String::new();
-                    c.write_text(&mut s);
-                    s
-                })
-            });
-            self.write_conversations(out);
-            if let Some(h) = conns {
-                match h.join() {
-                    Ok(s) => out.push_str(&s),
-                    Err(e) => std::panic::resume_unwind(e),
-                }
-            }
-        });
+        let mut v = Vec::new();
+        let _ = self.write_text_to(&mut v);
+        out.push_str(&String::from_utf8_lossy(&v));
     }
 
-    fn write_conversations(&self, out: &mut String) {
+    /// Writes [`ConvTable::write_text`]'s text to `w` as it is formatted, in
+    /// 64 KiB pieces: a big capture's tables (hundreds of thousands of rows)
+    /// are never held whole in memory. The connection table is formatted
+    /// on a second thread meanwhile, at most [`AHEAD_CHUNKS`] pieces ahead.
+    pub fn write_text_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<String>(AHEAD_CHUNKS);
+            let conns = self.conns.as_ref().map(|c| {
+                scope.spawn(move || {
+                    c.write_chunks(&mut |chunk| tx.send(chunk).is_ok());
+                })
+            });
+            let mut result = self.write_conversations(&mut |chunk| w.write_all(chunk.as_bytes()));
+            // The connection table's pieces, in order (the thread ends when
+            // the receiver goes, should writing have failed).
+            if result.is_ok() {
+                for chunk in &rx {
+                    if let Err(e) = w.write_all(chunk.as_bytes()) {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+            drop(rx);
+            if let Some(h) = conns {
+                if let Err(e) = h.join() {
+                    std::panic::resume_unwind(e);
+                }
+            }
+            result
+        })
+    }
+
+    /// Formats the conversation table, handing `emit` 64 KiB pieces.
+    fn write_conversations(
+        &self,
+        emit: &mut dyn FnMut(&str) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let mut buf = String::with_capacity(CHUNK + 512);
+        let out = &mut buf;
         let ports = self.kind.has_ports();
         let pad = if ports { "            " } else { "" };
         out.push_str(RULE);
@@ -740,8 +764,13 @@ impl ConvTable {
                 secs(c.start_ns),
                 secs(c.stop_ns) - secs(c.start_ns),
             );
+            if out.len() >= CHUNK {
+                emit(out)?;
+                out.clear();
+            }
         }
         out.push_str(RULE);
+        emit(out)
     }
 
     /// Writes the table as one JSON object, for scripts.
@@ -789,6 +818,11 @@ impl ConvTable {
         out.push('\n');
     }
 }
+
+/// Size of the pieces the tables are written in.
+const CHUNK: usize = 64 * 1024;
+/// Pieces of the connection table formatted ahead of the writer (4 MiB).
+pub const AHEAD_CHUNKS: usize = 64;
 
 const RULE: &str =
     "================================================================================\n";
@@ -1108,43 +1142,70 @@ impl Connections {
 
     /// Writes the connection table and its closing sentence.
     pub fn write_text(&self, out: &mut String) {
+        self.write_chunks(&mut |chunk| {
+            out.push_str(&chunk);
+            true
+        });
+    }
+
+    /// Formats the connection table, handing `emit` pieces of about 64 KiB
+    /// until it returns false.
+    pub fn write_chunks(&self, emit: &mut dyn FnMut(String) -> bool) {
+        let mut buf = String::with_capacity(CHUNK + 512);
+        let out = &mut buf;
         out.push_str("TCP Connections\n");
         out.push_str("Client: the side that sent the SYN (guessed from the ports, marked ?, when no handshake was seen).\n");
         out.push_str("Ephemeral client ports: IANA's dynamic range 49152-65535 (Windows, macOS, BSD), or Linux's 32768-60999.\n");
-        let ends: Vec<(String, String)> = self
-            .conns
-            .iter()
-            .map(|c| {
-                let (ca, cp) = c.client();
-                let (sa, sp) = c.server();
-                let mut client = format!("{}", Endpoint(ca, cp));
-                if !c.client_known() {
-                    client.push('?');
-                }
-                (client, format!("{}", Endpoint(sa, sp)))
-            })
-            .collect();
-        let cw = ends.iter().map(|e| e.0.len()).max().unwrap_or(0).max(6);
-        let sw = ends.iter().map(|e| e.1.len()).max().unwrap_or(0).max(6);
+        // The endpoints' text, formatted twice (once for the column widths)
+        // rather than held for every connection.
+        let client = |s: &mut String, c: &Connection| {
+            s.clear();
+            let (a, p) = c.client();
+            let _ = write!(s, "{}", Endpoint(a, p));
+            if !c.client_known() {
+                s.push('?');
+            }
+        };
+        let server = |s: &mut String, c: &Connection| {
+            s.clear();
+            let (a, p) = c.server();
+            let _ = write!(s, "{}", Endpoint(a, p));
+        };
+        let (mut cs, mut ss) = (String::new(), String::new());
+        let (mut cw, mut sw) = (6, 6);
+        for c in &self.conns {
+            client(&mut cs, c);
+            server(&mut ss, c);
+            cw = cw.max(cs.len());
+            sw = sw.max(ss.len());
+        }
         let _ = writeln!(
             out,
             "{:>6}  {:<cw$}  {:<9}  {:<sw$}  {:<14}  {:<9}  Fate",
             "Stream", "Client", "Ephemeral", "Server", "Service", "Handshake"
         );
-        for (c, (client, server)) in self.conns.iter().zip(&ends) {
+        for c in &self.conns {
+            client(&mut cs, c);
+            server(&mut ss, c);
             let eph = ephemeral_class(c.client().1).unwrap_or("no");
             let service = sonde_dissect::ports::tcp_name(c.server().1).unwrap_or("-");
             let _ = writeln!(
                 out,
-                "{:>6}  {client:<cw$}  {eph:<9}  {server:<sw$}  {service:<14}  {:<9}  {}",
+                "{:>6}  {cs:<cw$}  {eph:<9}  {ss:<sw$}  {service:<14}  {:<9}  {}",
                 c.stream,
                 if c.established() { "yes" } else { "no" },
                 c.fate().describe()
             );
+            if out.len() >= CHUNK
+                && !emit(std::mem::replace(out, String::with_capacity(CHUNK + 512)))
+            {
+                return;
+            }
         }
         out.push_str(RULE);
         out.push_str(&self.summary());
         out.push('\n');
+        emit(buf);
     }
 
     fn json(&self) -> serde_json::Value {

@@ -145,13 +145,24 @@ fn run_conv(a: ConvArgs) -> ExitCode {
         eprintln!("sonde: {e}");
         return ExitCode::from(1);
     }
-    let mut out = String::new();
-    match a.format {
-        ConvFormat::Text => table.write_text(&mut out),
-        ConvFormat::Json => table.write_json(&mut out),
+    let stdout = io::stdout();
+    let mut w = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let written = match a.format {
+        // Streamed: a big capture's tables are not held whole in memory.
+        ConvFormat::Text => table.write_text_to(&mut w),
+        ConvFormat::Json => {
+            let mut out = String::new();
+            table.write_json(&mut out);
+            w.write_all(out.as_bytes())
+        }
+    };
+    match written.and_then(|()| w.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            eprintln!("sonde: writing output: {e}");
+            ExitCode::from(1)
+        }
+        _ => ExitCode::SUCCESS,
     }
-    let _ = io::stdout().lock().write_all(out.as_bytes());
-    ExitCode::SUCCESS
 }
 
 // ---- phs, endpoints, io ----
