@@ -11,7 +11,9 @@
 //!   header then its bytes. The header's low 15 bits are the frame's length on
 //!   the wire; a last frame cut short by the end of the input keeps that
 //!   length (a snap-length cut). Its top bit moves the clock an hour and more
-//!   forward instead of one second (idle streams).
+//!   forward instead of one second (idle streams). Odd frames get a partial
+//!   tree (the fields a filter or `stats conv` reads; every other one
+//!   without the Info column), even frames the whole tree.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -109,9 +111,16 @@ fuzz_target!(|input: &[u8]| {
     }
 
     // The rest as length-prefixed frames through one dissector.
+    let keep: Vec<&'static sonde_dissect::FieldDef> = [
+        "tcp.port", "http.host", "ip.src", "ipv6.dst", "eth.src", "tcp.stream", "tcp.len",
+        "tcp.flags", "udp.stream", "_ws.malformed", "_ws.short", "tcp.analysis.flags",
+        "tcp.segment", "http.request.uri", "frame.protocols",
+    ]
+    .iter()
+    .map(|n| sonde_dissect::registry::lookup(n).expect("registered"))
+    .collect();
     let mut dis = Dissector::new(m.opts);
     let mut d = Dissection::new();
-    d.want_labels = m.labels;
     let mut ts = T0;
     let mut number = 0;
     let mut buf = rest;
@@ -123,6 +132,14 @@ fuzz_target!(|input: &[u8]| {
         buf = &buf[data.len()..];
         ts += if h & 0x8000 != 0 { 3_700_000_000_000 } else { 1_000_000_000 };
         number += 1;
+        if number % 2 == 1 {
+            d.keep_only(&keep[..(number as usize % keep.len()) + 1]);
+            d.want_info = number % 4 == 1;
+        } else {
+            d.want_tree = true;
+            d.want_labels = m.labels;
+            d.want_info = true;
+        }
         dis.dissect(&frame(number, ts, orig_len as u32, m.link_type, data), &mut d);
         print_all(&d, data, &m, None);
         if number % 2 == 0 {
