@@ -1118,6 +1118,9 @@ fn segment_data(cx: &mut Ctx<'_>, payload: NodeId) {
     }
 }
 
+/// Most application messages dissected in one segment (pipelined requests).
+const MAX_PDUS: usize = 200;
+
 /// Largest application PDU reassembled per stream direction; beyond it the
 /// bytes are shown as they come, with an expert item.
 pub const REASSEMBLY_LIMIT: usize = 4 << 20;
@@ -1229,7 +1232,10 @@ fn app_payload(
     let mut dissected = in_place;
     if matches!(status, Status::Consumed) {
         let head_resp = http::expects_head_response(&pairing);
-        while buf.len() >= need {
+        // At most MAX_PDUS messages per segment: each reassembled one is a
+        // data source, and a node names its source in a byte. The rest wait
+        // in the buffer for the next segment.
+        while buf.len() >= need && dissected < MAX_PDUS {
             let n = match http::measure(&buf, head_resp) {
                 Ok(n) if n > 0 => n,
                 Ok(_) => break,
