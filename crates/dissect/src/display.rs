@@ -77,6 +77,17 @@ pub fn write_secs(out: &mut String, ns: i64) {
     let _ = write!(out, "{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000);
 }
 
+/// Writes an IPv4 address (4 bytes) in dotted decimal, without the
+/// formatting machinery (address columns are written for every frame).
+pub fn write_ipv4(out: &mut String, b: &[u8]) {
+    for (i, x) in b.iter().take(4).enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_u64(out, u64::from(*x));
+    }
+}
+
 /// Writes an IPv6 address in RFC 5952 form.
 pub fn write_ipv6(out: &mut String, b: &[u8]) {
     let mut a = [0u8; 16];
@@ -143,9 +154,7 @@ pub fn write_value(out: &mut String, d: &Dissection, data: &[u8], id: NodeId) {
                 Resolve::OuiName if b.len() >= 3 => {
                     out.push_str(crate::oui::oui_vendor([b[0], b[1], b[2], 0, 0, 0]).unwrap_or(""))
                 }
-                Resolve::AddrText if b.len() == 4 => {
-                    let _ = write!(out, "{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
-                }
+                Resolve::AddrText if b.len() == 4 => write_ipv4(out, b),
                 Resolve::AddrText if b.len() == 16 => write_ipv6(out, b),
                 _ => {}
             }
@@ -160,9 +169,7 @@ pub fn write_value(out: &mut String, d: &Dissection, data: &[u8], id: NodeId) {
                         crate::proto::eth::MacFmt(b.try_into().unwrap_or([0; 6]))
                     );
                 }
-                Kind::Ipv4 if b.len() == 4 => {
-                    let _ = write!(out, "{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
-                }
+                Kind::Ipv4 if b.len() == 4 => write_ipv4(out, b),
                 Kind::Ipv6 if b.len() == 16 => write_ipv6(out, b),
                 Kind::Str => out.push_str(&String::from_utf8_lossy(b)),
                 _ => write_bytes_colon(out, b),

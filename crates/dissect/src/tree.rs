@@ -281,11 +281,11 @@ pub struct Dissection {
 /// Guard groups: blocks of dissector work that only matter when the tree, or
 /// some field of one protocol, is wanted (see [`Dissection::builds`]).
 pub mod build {
-    /// Any `eth.*` field: the MAC address subtrees.
+    /// The items under a MAC address (`eth.addr`, vendor names, OUI, LG/IG).
     pub const ETH: u8 = 1;
-    /// Any `tcp.*` field: analysis, reassembly and flag subtrees.
+    /// TCP's analysis, flag string, connection and reassembly items.
     pub const TCP: u8 = 2;
-    /// `http` or any `http.*` field: the full HTTP dissection.
+    /// HTTP and its text body: the full HTTP dissection.
     pub const HTTP: u8 = 4;
     /// A field of what TCP hands on (HTTP, data, reassembly, the protocol
     /// list): TCP payload goes to the application layer.
@@ -305,8 +305,8 @@ struct Keep {
     slots: Vec<usize>,
     /// `slots.len() - 1` (a power of two minus one); 0 when nothing is kept.
     mask: usize,
-    /// The kept definitions, in order.
-    defs: Vec<&'static FieldDef>,
+    /// A partial tree is wanted (something beyond the columns is kept).
+    partial: bool,
     groups: u8,
 }
 
@@ -386,7 +386,7 @@ impl Dissection {
                 bloom: [0; 4],
                 slots: Vec::new(),
                 mask: 0,
-                defs: Vec::new(),
+                partial: false,
                 groups: 0,
             },
         };
@@ -395,10 +395,12 @@ impl Dissection {
     }
 
     /// Builds a partial tree from now on: no labels, and only the nodes of
-    /// `defs` (and of the fields their dissectors read back) and the protocol
-    /// layers, each field under its nearest kept ancestor or its protocol. Filters, `-T fields` and statistics
-    /// name what they read; everything else is skipped. An expert item whose
-    /// anchor field is not kept has no bytes (its value, the message, stays).
+    /// `defs` (and of the fields their dissectors read back) and the
+    /// protocol layers, each field under its nearest kept ancestor or its
+    /// protocol. Filters, `-T fields` and statistics name what they read;
+    /// everything else is skipped. An expert item whose anchor field is not
+    /// kept has no bytes (its value, the message, stays). With no `defs`,
+    /// only the columns are built.
     pub fn keep_only(&mut self, defs: &[&'static FieldDef]) {
         self.want_tree = false;
         self.want_labels = false;
@@ -414,18 +416,14 @@ impl Dissection {
             bloom: [0; 4],
             slots: vec![0; size],
             mask: size - 1,
-            defs: Vec::new(),
+            partial: !all.is_empty(),
             groups: 0,
         };
         for def in all {
-            if self.keep.has(def) {
-                continue;
-            }
             self.keep.groups |= crate::proto::groups_of(def);
             self.keep.insert(def);
-            self.keep.defs.push(def);
         }
-        if !self.keep.defs.is_empty() {
+        if self.keep.partial {
             // Protocol layers are always kept: the parents of their fields.
             for def in layers {
                 self.keep.insert(def);
@@ -437,13 +435,13 @@ impl Dissection {
     /// for the fields named with [`Dissection::keep_only`] otherwise.
     #[inline(always)]
     pub fn keeps(&self, def: &'static FieldDef) -> bool {
-        self.want_tree || (!self.keep.defs.is_empty() && self.keep.has(def))
+        self.want_tree || (self.keep.partial && self.keep.has(def))
     }
 
     /// True when any node is built (the whole tree or a partial one).
     #[inline]
     pub fn builds_nodes(&self) -> bool {
-        self.want_tree || !self.keep.defs.is_empty()
+        self.want_tree || self.keep.partial
     }
 
     /// True when the dissector work guarded by `group` (a [`build`] constant)
@@ -454,8 +452,13 @@ impl Dissection {
     }
 
     /// Adds a data source (a reassembled message) holding a copy of `bytes`;
-    /// returns its number for [`Node::src`].
+    /// returns its number for [`Node::src`]. A frame holds at most 255: the
+    /// caller bounds how many it adds.
     pub fn push_source(&mut self, name: &'static str, bytes: &[u8]) -> u8 {
+        debug_assert!(
+            self.sources.len() < usize::from(u8::MAX),
+            "too many sources"
+        );
         let mut b = self.spare_sources.pop().unwrap_or_default();
         b.extend_from_slice(bytes);
         self.sources.push((name, b));

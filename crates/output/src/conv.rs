@@ -85,14 +85,7 @@ impl Address {
     pub fn write(&self, out: &mut String) {
         match self {
             Address::Mac(m) => sonde_dissect::oui::write_resolved(out, *m),
-            Address::V4(a) => {
-                for (i, b) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push('.');
-                    }
-                    push_u64(out, u64::from(*b));
-                }
-            }
+            Address::V4(a) => sonde_dissect::display::write_ipv4(out, a),
             Address::V6(a) => sonde_dissect::display::write_ipv6(out, a),
         }
     }
@@ -532,13 +525,6 @@ impl ConvTable {
     /// The TCP connections (TCP tables only).
     pub fn connections(&self) -> Option<&Connections> {
         self.conns.as_ref()
-    }
-
-    /// Counts one dissected frame (`data` is the frame's bytes).
-    pub fn add(&mut self, d: &Dissection, data: &[u8]) {
-        let mut batch = ConvBatch::default();
-        self.scanner().scan(d, data, &mut batch);
-        self.apply(&batch);
     }
 
     /// What reads frames for this table, apart from the table itself: scan

@@ -122,29 +122,11 @@ pub fn write_addr(out: &mut String, a: Addr, resolve_mac: bool) {
         Addr::None => {}
         Addr::Mac(m) if resolve_mac => sonde_dissect::oui::write_resolved(out, m),
         Addr::Mac(m) => sonde_dissect::oui::write_plain(out, m),
-        Addr::V4(b) => {
-            for (i, x) in b.iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                push_u8(out, *x);
-            }
-        }
+        Addr::V4(b) => sonde_dissect::display::write_ipv4(out, &b),
         Addr::V6(b) => {
             let _ = write!(out, "{}", std::net::Ipv6Addr::from(b));
         }
     }
-}
-
-/// Appends a byte in decimal, without the formatting machinery (hot path).
-fn push_u8(out: &mut String, x: u8) {
-    if x >= 100 {
-        out.push((b'0' + x / 100) as char);
-    }
-    if x >= 10 {
-        out.push((b'0' + x / 10 % 10) as char);
-    }
-    out.push((b'0' + x % 10) as char);
 }
 
 /// Writes the summary line (without newline).

@@ -334,11 +334,9 @@ pub fn run_read(a: ReadArgs) -> ExitCode {
         buf.clear();
         match a.format {
             Format::Text => {
+                // (Summary lines alone are printed by `summary_lines`.)
                 if a.verbose {
                     sonde_output::tree::write_tree(&mut buf, d, data);
-                    buf.push('\n');
-                } else if !a.hex {
-                    sonde_output::summary::write_summary(&mut buf, d, &summary);
                     buf.push('\n');
                 }
                 if a.hex {
@@ -452,7 +450,6 @@ fn summary_lines(
         opts,
     };
     let mut cur = new_batch(summary);
-    let mut tx = Some(tx);
     let mut n = 0u64;
     let mut precision_set = false;
     let result = for_each_frame(path, opts, Tree::Columns, flt, |d, _, ifs| {
@@ -476,19 +473,18 @@ fn summary_lines(
             next.text.clear();
             next.opts = summary;
             let full = std::mem::replace(&mut cur, next);
-            let sent = tx.as_ref().is_some_and(|t| t.send(full).is_ok());
-            if !sent {
+            if tx.send(full).is_err() {
                 // The printer stopped (its error is reported below).
                 return Ok(false);
             }
         }
         Ok(n < limit)
     });
-    if let Some(t) = tx.take() {
-        if !cur.rows.is_empty() {
-            let _ = t.send(cur);
-        }
+    if !cur.rows.is_empty() {
+        let _ = tx.send(cur);
     }
+    // The printer ends when the last batch is out.
+    drop(tx);
     let printed = printer
         .join()
         .unwrap_or_else(|_| Err(io::Error::other("the output thread panicked")));

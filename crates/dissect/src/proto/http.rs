@@ -169,9 +169,48 @@ const METHODS: &[&str] = &[
 /// Per-stream HTTP state: requests waiting for their response.
 #[derive(Debug, Clone, Default)]
 pub struct Pairing {
-    pending: VecDeque<(u64, i64, String, bool)>,
+    pending: VecDeque<Pending>,
     requests: u32,
     responses: u32,
+}
+
+/// A request waiting for its response: frame, time, full URI, HEAD or not.
+type Pending = (u64, i64, String, bool);
+
+impl Pairing {
+    /// Counts a request of `frame` and keeps it (at most 64 wait) until its
+    /// response comes; returns its number in the stream.
+    fn request(&mut self, frame: u64, ts_ns: i64, full_uri: String, head: bool) -> u32 {
+        self.requests += 1;
+        if self.pending.len() < 64 {
+            self.pending.push_back((frame, ts_ns, full_uri, head));
+        }
+        self.requests
+    }
+
+    /// Counts a response of `frame` and returns the request it answers,
+    /// noting it for a second pass's "Response in frame".
+    fn response(&mut self, frame: u64, hindsight: &mut crate::Hindsight) -> (u32, Option<Pending>) {
+        self.responses += 1;
+        let req = self.pending.pop_front();
+        if let Some((req_frame, ..)) = req {
+            if hindsight.recording {
+                hindsight.response_in.insert(req_frame, frame);
+            }
+        }
+        (self.responses, req)
+    }
+}
+
+/// Sets the Info column of a message: its first line, and a response's
+/// media type.
+fn set_info(cx: &mut Ctx<'_>, first_line: &str, response: bool, content_type: &str) {
+    let ct = content_type.split(';').next().unwrap_or("").trim();
+    if !response || ct.is_empty() {
+        cx.d.set_info(format_args!("{first_line} "));
+    } else {
+        cx.d.set_info(format_args!("{first_line}  ({ct})"));
+    }
 }
 
 /// True when `p` starts like an HTTP request or response (the heuristic for
@@ -399,7 +438,6 @@ pub fn dissect(
         v
     };
     let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
-    let mut code = 0u16;
     let mut uri = String::new();
     let mut method = String::new();
     if is_response {
@@ -407,7 +445,7 @@ pub fn dissect(
             add(cx, fl, &RESP_VERSION, src, base + a, b - a, Value::Bytes);
         }
         if let Some(&(a, b)) = words.get(1) {
-            code = text(&buf[a..b]).parse().unwrap_or(0);
+            let code: u16 = text(&buf[a..b]).parse().unwrap_or(0);
             add(
                 cx,
                 fl,
@@ -441,7 +479,6 @@ pub fn dissect(
     let mut o = line_end;
     let mut host = String::new();
     let mut content_type = String::new();
-    let mut content_length: Option<u64> = None;
     let mut chunked = false;
     let line_def = if is_response { &RESP_LINE } else { &REQ_LINE };
     let mut body_start = buf.len();
@@ -492,7 +529,6 @@ pub fn dissect(
                     "content-type" => content_type = vtxt,
                     "content-length" => {
                         if let Ok(v) = vtxt.trim().parse::<u64>() {
-                            content_length = Some(v);
                             let c = add(
                                 cx,
                                 n,
@@ -536,7 +572,7 @@ pub fn dissect(
     let now = cx.d.frame.ts_ns;
     let frame = cx.d.frame.number;
     if is_response {
-        pairing.responses += 1;
+        let (number, req) = pairing.response(frame, &mut cx.trk.hindsight);
         let n = add(
             cx,
             top,
@@ -544,17 +580,11 @@ pub fn dissect(
             src,
             base,
             0,
-            Value::U(u64::from(pairing.responses)),
+            Value::U(u64::from(number)),
         );
         cx.d.set_generated(n);
-        cx.d.set_label(
-            n,
-            format_args!("HTTP response {}/{}", pairing.responses, pairing.responses),
-        );
-        if let Some((req_frame, req_ts, full, _)) = pairing.pending.pop_front() {
-            if cx.trk.hindsight.recording {
-                cx.trk.hindsight.response_in.insert(req_frame, frame);
-            }
+        cx.d.set_label(n, format_args!("HTTP response {number}/{number}"));
+        if let Some((req_frame, req_ts, full, _)) = req {
             let n = add(cx, top, &TIME, src, base, 0, Value::Time(now - req_ts));
             cx.d.set_generated(n);
             let n = add(cx, top, &REQUEST_IN, src, base, 0, Value::U(req_frame));
@@ -572,7 +602,7 @@ pub fn dissect(
         let s = cx.d.push_text(format_args!("{full}"));
         let n = add(cx, top, &FULL_URI, src, base, 0, Value::Text(s));
         cx.d.set_generated(n);
-        pairing.requests += 1;
+        let number = pairing.request(frame, now, full, method == "HEAD");
         let n = add(
             cx,
             top,
@@ -580,21 +610,13 @@ pub fn dissect(
             src,
             base,
             0,
-            Value::U(u64::from(pairing.requests)),
+            Value::U(u64::from(number)),
         );
         cx.d.set_generated(n);
-        cx.d.set_label(
-            n,
-            format_args!("HTTP request {}/{}", pairing.requests, pairing.requests),
-        );
+        cx.d.set_label(n, format_args!("HTTP request {number}/{number}"));
         if let Some(&resp) = cx.trk.hindsight.response_in.get(&frame) {
             let n = add(cx, top, &RESPONSE_IN, src, base, 0, Value::U(resp));
             cx.d.set_generated(n);
-        }
-        if pairing.pending.len() < 64 {
-            pairing
-                .pending
-                .push_back((frame, now, full, method == "HEAD"));
         }
     }
     // Body.
@@ -610,7 +632,6 @@ pub fn dissect(
             Value::Bytes,
         );
         cx.d.set_label(n, format_args!("File Data: {blen} bytes"));
-        let _ = (content_length, chunked);
         if content_type.starts_with("text/") && !chunked {
             text_lines(
                 cx,
@@ -621,23 +642,7 @@ pub fn dissect(
             );
         }
     }
-    // Info.
-    if is_response {
-        let ct = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_string();
-        if ct.is_empty() {
-            cx.d.set_info(format_args!("{first_txt} "));
-        } else {
-            cx.d.set_info(format_args!("{first_txt}  ({ct})"));
-        }
-    } else {
-        cx.d.set_info(format_args!("{first_txt} "));
-    }
-    let _ = code;
+    set_info(cx, &first_txt, is_response, &content_type);
     top
 }
 
@@ -651,20 +656,10 @@ fn summary_only(cx: &mut Ctx<'_>, buf: &[u8], pairing: &mut Pairing) -> NodeId {
     let now = cx.d.frame.ts_ns;
     let hdr_end = find(buf, b"\r\n\r\n").map_or(buf.len(), |i| i + 4);
     if buf.starts_with(b"HTTP/") {
-        pairing.responses += 1;
-        if let Some((req_frame, _, _, _)) = pairing.pending.pop_front() {
-            if cx.trk.hindsight.recording {
-                cx.trk.hindsight.response_in.insert(req_frame, frame);
-            }
-        }
+        pairing.response(frame, &mut cx.trk.hindsight);
         let ct = header_value(&buf[..hdr_end], "content-type").unwrap_or(b"");
         let ct = String::from_utf8_lossy(ct);
-        let ct = ct.split(';').next().unwrap_or("").trim();
-        if ct.is_empty() {
-            cx.d.set_info(format_args!("{line} "));
-        } else {
-            cx.d.set_info(format_args!("{line}  ({ct})"));
-        }
+        set_info(cx, &line, true, &ct);
         if ct.starts_with("text/")
             && hdr_end < buf.len()
             && header_value(&buf[..hdr_end], "transfer-encoding").is_none()
@@ -672,13 +667,8 @@ fn summary_only(cx: &mut Ctx<'_>, buf: &[u8], pairing: &mut Pairing) -> NodeId {
             cx.d.push_protocol("data-text-lines");
         }
     } else {
-        pairing.requests += 1;
-        if pairing.pending.len() < 64 {
-            pairing
-                .pending
-                .push_back((frame, now, String::new(), buf.starts_with(b"HEAD ")));
-        }
-        cx.d.set_info(format_args!("{line} "));
+        pairing.request(frame, now, String::new(), buf.starts_with(b"HEAD "));
+        set_info(cx, &line, false, "");
     }
     ROOT
 }

@@ -116,50 +116,38 @@ pub(crate) fn keep_dependencies(defs: &mut Vec<&'static FieldDef>) {
 pub(crate) fn groups_of(def: &'static FieldDef) -> u8 {
     use crate::tree::build;
     let a = def.abbrev;
-    let mut g = 0;
-    let has = |t: &[&'static FieldDef]| t.iter().any(|d| std::ptr::eq(*d, def));
-    if has(http::TEXT_LINES_FIELDS) {
-        g |= build::HTTP;
-    }
-    if has(http::FIELDS)
-        || has(http::TEXT_LINES_FIELDS)
-        || has(data::FIELDS)
-        || a == "frame.protocols"
-        || a.starts_with("tcp.segment")
-        || a.starts_with("tcp.reassembled")
-    {
-        g |= build::APP;
-    }
-    if a.starts_with("eth.")
-        && (a.starts_with("eth.addr")
-            || a.contains("_resolved")
-            || a.contains("oui")
-            || a.ends_with(".lg")
-            || a.ends_with(".ig"))
-    {
-        g |= build::ETH;
-    }
-    if [
-        "tcp.analysis",
-        "tcp.flags.str",
-        "tcp.connection",
-        "tcp.segment",
-        "tcp.reassembled",
-    ]
-    .iter()
-    .any(|p| a.starts_with(p))
-    {
-        g |= build::TCP;
-    }
-    if a == "http" || a.starts_with("http.") {
-        g |= build::HTTP;
-    }
     if a == "_ws.expert"
         || a.starts_with("_ws.expert.")
         || a == "_ws.text"
         || a == "frame.protocols"
     {
-        g = build::ALL;
+        return build::ALL;
+    }
+    let has = |t: &[&'static FieldDef]| t.iter().any(|d| std::ptr::eq(*d, def));
+    let mut g = 0;
+    let http = a == "http" || a.starts_with("http.");
+    if http || has(http::FIELDS) || has(http::TEXT_LINES_FIELDS) {
+        g |= build::HTTP | build::APP;
+    }
+    if has(data::FIELDS) {
+        g |= build::APP;
+    }
+    if a.starts_with("tcp.segment") || a.starts_with("tcp.reassembled") {
+        g |= build::TCP | build::APP;
+    }
+    if ["tcp.analysis", "tcp.flags.str", "tcp.connection"]
+        .iter()
+        .any(|p| a.starts_with(p))
+    {
+        g |= build::TCP;
+    }
+    let mac_item = a.starts_with("eth.addr")
+        || a.contains("_resolved")
+        || a.contains("oui")
+        || a.ends_with(".lg")
+        || a.ends_with(".ig");
+    if a.starts_with("eth.") && mac_item {
+        g |= build::ETH;
     }
     g
 }

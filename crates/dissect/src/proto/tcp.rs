@@ -1200,17 +1200,21 @@ fn app_payload(
     } else {
         let skip = if known && d < 0 { (-d) as usize } else { 0 };
         let bytes = &payload[skip..];
+        // A message starting in this segment: measured here once.
+        let starts = buf.is_empty() && ahead.is_empty() && http::looks_like_http(bytes);
+        let fresh = starts.then(|| http::measure(bytes, http::expects_head_response(&pairing)));
         if buf.is_empty() && !http::looks_like_http(bytes) {
             status = Status::Continuation;
-        } else if buf.is_empty()
-            && ahead.is_empty()
-            && http::measure(bytes, http::expects_head_response(&pairing)) == Ok(bytes.len())
-        {
+        } else if fresh == Some(Ok(bytes.len())) {
             // The most common case: one whole message in this segment.
             // Dissect it in place, with no copy into the buffer.
             http::dissect(cx, bytes, 0, pstart + skip, &mut pairing);
             in_place = 1;
         } else {
+            if let Some(Err(k)) = fresh {
+                // Incomplete: not worth measuring again before `k` bytes.
+                need = k;
+            }
             buf.extend_from_slice(bytes);
             frames.push((frame, bytes.len() as u32));
             // Segments that were waiting for this one now follow it.
@@ -1343,7 +1347,13 @@ fn reassembled(
     pdu: &[u8],
     pairing: &mut super::http::Pairing,
 ) {
-    let src = cx.d.sources.len() as u8 + 1;
+    // The message is a data source that nodes point into (summary lines
+    // have no nodes, so no copy).
+    let src = if cx.d.builds_nodes() {
+        cx.d.push_source("Reassembled TCP", pdu)
+    } else {
+        0
+    };
     segment_data(cx, payload_node);
     if cx.trk.hindsight.recording {
         for (f, _) in frames {
@@ -1389,10 +1399,6 @@ fn reassembled(
         }
     }
     super::http::dissect(cx, pdu, src, 0, pairing);
-    // Nodes may point into it (summary lines have none).
-    if cx.d.builds_nodes() {
-        cx.d.push_source("Reassembled TCP", pdu);
-    }
 }
 
 /// Most segments kept ahead of a gap, per direction.

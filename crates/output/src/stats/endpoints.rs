@@ -76,9 +76,7 @@ impl Addr {
     fn write(&self, out: &mut String, resolve: bool) {
         let b = self.bytes();
         match b.len() {
-            4 => {
-                let _ = write!(out, "{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
-            }
+            4 => sonde_dissect::display::write_ipv4(out, b),
             6 => {
                 let mac: [u8; 6] = b.try_into().unwrap_or([0; 6]);
                 if resolve {
